@@ -1,0 +1,1 @@
+//! # layca-train — training engine and run store
