@@ -1,114 +1,46 @@
 //! # layca-data — the paper's data sets
 //!
-//! CONTRACT SKELETON (to be implemented; signatures are the API other crates build against).
+//! Loads the data sets of "Layer rotation: a surprisingly powerful indicator of
+//! generalization in deep networks?" from their real distribution formats and applies the
+//! paper's preprocessing (spec §1.2, §2):
 //!
-//! Owns: loading (embedded MNIST subset, MNIST IDX, CIFAR-10/100 binary, Tiny ImageNet, HF
-//! parquet), the paper's preprocessing (scalar mean/std, 10 % validation split, seeded shuffled
-//! batches, augmentation). Must not depend on: models, optimizers, the engine, plotting.
+//! * sources: the embedded 10,000-digit MNIST subset ([`embedded_mnist`],
+//!   [`embedded_mnist_split`], no network or setup), MNIST IDX files ([`load_mnist_dir`]);
+//! * preprocessing: one scalar mean/std over all training pixels ([`Normalizer`]), the seeded
+//!   10 % validation split ([`Dataset::split_validation`]), seeded shuffled batches per epoch
+//!   with the partial last batch ([`epoch_batches`]), augmentation for the tasks that use it
+//!   (random ±4 px shift with reflect padding and nearest resampling, horizontal flip with
+//!   p = 0.5; [`augment`], [`TensorDataset::batch`]);
+//! * data as candle tensors (NCHW f32, labels u32) on the requested device ([`TensorDataset`]).
+//!
+//! Bad input (truncated or oversized files, wrong magic numbers, labels out of range, missing
+//! files, ...) gives a [`DataError`] naming the file and, where known, the offset or entry —
+//! never a panic and never a partial load.
+//!
+//! Depends only on candle-core and small format crates; it must not depend on the models
+//! (`layca-models`), the optimisers (`layca-optim`), the training engine (`layca-train`) or
+//! plotting (`layca-plot`).
 
-use candle_core::{Device, Tensor};
-use std::path::PathBuf;
+#![warn(missing_docs)]
 
-/// Errors of `layca-data`; every variant names the file.
-#[derive(Debug, thiserror::Error)]
-pub enum DataError {
-    #[error("{path}: {reason}")]
-    Format { path: PathBuf, reason: String },
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("invalid data config `{field}`: {reason}")]
-    Config { field: String, reason: String },
-    #[error(transparent)]
-    Candle(#[from] candle_core::Error),
-}
+pub mod augment;
+pub mod cifar;
+mod dataset;
+mod error;
+pub mod hub;
+pub mod idx;
+mod tensor;
+pub mod tiny;
 
-/// Result alias.
-pub type Result<T> = std::result::Result<T, DataError>;
+pub use cifar::{load_cifar10, load_cifar100, Cifar100Labels};
+pub use dataset::{Dataset, Normalizer};
+pub use error::{DataError, Result};
+pub use hub::{
+    load_hf, load_hf_parquet, HfSpec, HF_CIFAR10, HF_CIFAR100, HF_MNIST, HF_TINY_IMAGENET,
+};
+pub use idx::{balanced_split, embedded_mnist, embedded_mnist_split, load_mnist_dir};
+pub use tensor::{epoch_batches, epoch_batches_full, TensorDataset};
+pub use tiny::load_tiny_imagenet;
 
-/// Images as raw u8 pixels, NCHW, with labels.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Dataset {
-    /// N·C·H·W bytes, NCHW order.
-    pub pixels: Vec<u8>,
-    pub labels: Vec<u32>,
-    pub channels: usize,
-    pub height: usize,
-    pub width: usize,
-    pub num_classes: usize,
-}
-
-impl Dataset {
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-}
-
-/// The embedded 10,000-digit MNIST subset (assets/mnist-10k).
-pub fn embedded_mnist() -> Result<Dataset> {
-    todo!()
-}
-
-/// Seeded, class-balanced, disjoint split of the embedded subset: `per_class` train images per
-/// class, the rest test. Returns (train, test).
-pub fn embedded_mnist_split(per_class: usize, seed: u64) -> Result<(Dataset, Dataset)> {
-    let _ = (per_class, seed);
-    todo!()
-}
-
-/// Scalar mean/std over all training pixels (spec §2).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Normalizer {
-    pub mean: f32,
-    pub std: f32,
-}
-
-impl Normalizer {
-    pub fn fit(train: &Dataset) -> Self {
-        let _ = train;
-        todo!()
-    }
-}
-
-/// A normalised data set held as tensors on a device.
-#[derive(Debug, Clone)]
-pub struct TensorDataset {
-    /// (N, C, H, W) f32, normalised.
-    pub images: Tensor,
-    /// (N,) u32.
-    pub labels: Tensor,
-    pub num_classes: usize,
-}
-
-impl TensorDataset {
-    pub fn new(ds: &Dataset, norm: Normalizer, device: &Device) -> Result<Self> {
-        let _ = (ds, norm, device);
-        todo!()
-    }
-    pub fn len(&self) -> usize {
-        todo!()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// Gathers a batch by indices; with `augment`, applies shift ±4 px (reflect) + flip using `rng`.
-    pub fn batch(
-        &self,
-        indices: &[usize],
-        augment: Option<&mut rand_chacha::ChaCha8Rng>,
-    ) -> Result<(Tensor, Tensor)> {
-        let _ = (indices, augment);
-        todo!()
-    }
-}
-
-/// Shuffled batches of one epoch (seeded; partial last batch kept).
-pub fn epoch_batches(n: usize, batch_size: usize, seed: u64, epoch: usize) -> Vec<Vec<usize>> {
-    let _ = (n, batch_size, seed, epoch);
-    todo!()
-}
+/// Default number of training images per class in the embedded MNIST split.
+pub const EMBEDDED_MNIST_PER_CLASS: usize = 500;

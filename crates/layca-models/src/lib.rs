@@ -1,18 +1,64 @@
 //! # layca-models — the paper's architectures
 //!
-//! CONTRACT SKELETON (to be implemented; signatures are the API other crates build against).
+//! Owns the seven networks of spec §3 (C10-CNN1, ResNet-32, tiny-CNN, C10-CNN2, WRN-28-10,
+//! ResNet-110, MNIST MLP), their seeded Keras-2.1.2 initialisers, train/eval behaviour
+//! (Keras batch normalisation, dropout), the forward-order list of kernel layers with stable
+//! names, and saving/loading a model's full state as safetensors.
 //!
-//! Owns: the seven networks of spec §3, their seeded initialisers, train/eval behaviour, and the
-//! forward-order list of kernel layers. Must not depend on: optimizers, data sets, the engine.
+//! Must not depend on: optimizers (`layca-optim`), data sets (`layca-data`), the engine
+//! (`layca-train`), plotting.
+//!
+//! ## Conventions
+//! * Input is NCHW; output is logits `(N, classes)` (no softmax: use
+//!   `candle_nn::loss::cross_entropy` / `log_softmax`, never `softmax_last_dim`, which has no
+//!   backward in candle 0.11.1).
+//! * [`Network::kernels`] lists every Conv2D/Dense kernel in Keras `model.layers` order
+//!   (input conv first; inside a residual block its main-path convs, then its projection
+//!   shortcut; dense layer(s) last). Parameters are plain `Var`s created from a seeded
+//!   ChaCha8 stream — never a `VarMap`, whose iteration order is a `HashMap`'s.
+//! * Conv kernels are `(out, in, kh, kw)`; dense kernels are `(in, out)` (Keras layout):
+//!   column `j` holds output unit `j`'s input weights ([`dense_unit_weights`],
+//!   [`hidden_features`]).
+//! * Every network can be built in `f32` (training) or `f64` (finite-difference checks) with
+//!   [`build_with_dtype`].
+#![warn(missing_docs)]
 
-use candle_core::{Device, Tensor, Var};
+use std::path::PathBuf;
+
+use candle_core::{DType, Device, Tensor, Var};
 use serde::{Deserialize, Serialize};
+
+pub mod init;
+mod io;
+pub mod layers;
+mod mlp;
+mod resnet;
+mod summary;
+mod vgg;
+mod wrn;
+
+pub use io::{load_weights, save_weights, state};
+pub use mlp::MnistMlp;
+pub use resnet::Resnet;
+pub use summary::{summary, ArchSummary};
+pub use vgg::Vgg;
+pub use wrn::Wrn;
 
 /// Errors of `layca-models`.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
+    /// The input tensor (or an argument) does not fit the model.
     #[error("invalid model input: {0}")]
     Input(String),
+    /// A weight file could not be written, read or matched to the model.
+    #[error("weights file {}: {msg}", path.display())]
+    Weights {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong (names the tensor where one is involved).
+        msg: String,
+    },
+    /// A candle error.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
 }
@@ -23,20 +69,73 @@ pub type Result<T> = std::result::Result<T, ModelError>;
 /// A named tensor owned by a model.
 #[derive(Debug, Clone)]
 pub struct NamedVar {
+    /// Stable name (also the safetensors key).
     pub name: String,
+    /// The variable (shared with the model: `set` on it changes the model).
     pub var: Var,
 }
 
 /// The architectures of the paper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Arch {
+    /// §3.1 VGG-style, 25 kernel layers, CIFAR-10.
     C10Cnn1,
+    /// §3.2 ResNet-32 (Keras cifar10_resnet v1), CIFAR-100.
     Resnet32,
+    /// §3.3 VGG-style, 11 kernel layers, Tiny ImageNet (200 classes).
     TinyCnn,
+    /// §3.4 torch-blog VGG without dropout, CIFAR-10.
     C10Cnn2,
+    /// §3.5 Wide ResNet 28-10, dropout 0.3, CIFAR-100.
     Wrn28_10,
+    /// §3.6 ResNet-110, CIFAR-10.
     Resnet110,
+    /// §3.7 MNIST 1-hidden-layer MLP with biases and affine BN.
     MnistMlp,
+}
+
+impl Arch {
+    /// All architectures, in the spec's order.
+    pub const ALL: [Arch; 7] = [
+        Arch::C10Cnn1,
+        Arch::Resnet32,
+        Arch::TinyCnn,
+        Arch::C10Cnn2,
+        Arch::Wrn28_10,
+        Arch::Resnet110,
+        Arch::MnistMlp,
+    ];
+
+    /// Display name used in the paper / spec.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::C10Cnn1 => "C10-CNN1",
+            Arch::Resnet32 => "C100-resnet (ResNet-32)",
+            Arch::TinyCnn => "tiny-CNN",
+            Arch::C10Cnn2 => "C10-CNN2",
+            Arch::Wrn28_10 => "C100-WRN (WRN-28-10)",
+            Arch::Resnet110 => "ResNet-110",
+            Arch::MnistMlp => "MNIST MLP",
+        }
+    }
+
+    /// Nominal input shape `(C, H, W)` of one example.
+    pub fn input_shape(self) -> [usize; 3] {
+        match self {
+            Arch::TinyCnn => [3, 64, 64],
+            Arch::MnistMlp => [1, 28, 28],
+            _ => [3, 32, 32],
+        }
+    }
+
+    /// Number of classes (width of the logits).
+    pub fn num_classes(self) -> usize {
+        match self {
+            Arch::Resnet32 | Arch::Wrn28_10 => 100,
+            Arch::TinyCnn => 200,
+            _ => 10,
+        }
+    }
 }
 
 /// A network: logits from NCHW input (the MLP flattens internally).
@@ -55,8 +154,59 @@ pub trait Network: Send {
     fn set_dropout_seed(&self, seed: u64);
 }
 
-/// Builds `arch` with seeded initialisation on `device`.
+/// Builds `arch` with seeded initialisation on `device` (float32, as in the paper).
 pub fn build(arch: Arch, seed: u64, device: &Device) -> Result<Box<dyn Network>> {
-    let _ = (arch, seed, device);
-    todo!()
+    build_with_dtype(arch, seed, DType::F32, device)
 }
+
+/// Builds `arch` in `dtype` (`F32` for training, `F64` for gradient checks). The same seed
+/// gives the same initial values (drawn in f64) whatever the dtype or device.
+pub fn build_with_dtype(
+    arch: Arch,
+    seed: u64,
+    dtype: DType,
+    device: &Device,
+) -> Result<Box<dyn Network>> {
+    if !matches!(dtype, DType::F32 | DType::F64) {
+        return Err(ModelError::Input(format!(
+            "unsupported model dtype {dtype:?} (use F32 or F64)"
+        )));
+    }
+    Ok(match arch {
+        Arch::C10Cnn1 => Box::new(Vgg::c10_cnn1(seed, dtype, device)?),
+        Arch::Resnet32 => Box::new(Resnet::new(32, 100, seed, dtype, device)?),
+        Arch::TinyCnn => Box::new(Vgg::tiny_cnn(seed, dtype, device)?),
+        Arch::C10Cnn2 => Box::new(Vgg::c10_cnn2(seed, dtype, device)?),
+        Arch::Wrn28_10 => Box::new(Wrn::new(28, 10, 100, 0.3, seed, dtype, device)?),
+        Arch::Resnet110 => Box::new(Resnet::new(110, 10, seed, dtype, device)?),
+        Arch::MnistMlp => Box::new(MnistMlp::new(seed, dtype, device)?),
+    })
+}
+
+/// Input weights of output unit `unit` of a Keras-layout dense kernel `(in, out)`: a tensor of
+/// shape `(in,)` (column `unit`).
+pub fn dense_unit_weights(kernel: &Tensor, unit: usize) -> Result<Tensor> {
+    let (_, d_out) = kernel.dims2()?;
+    if unit >= d_out {
+        return Err(ModelError::Input(format!(
+            "unit {unit} out of range for a dense kernel with {d_out} outputs"
+        )));
+    }
+    Ok(kernel.narrow(1, unit, 1)?.squeeze(1)?)
+}
+
+/// Figure 8(b): hidden neuron `unit`'s 784 input weights of the MNIST MLP's `dense0` kernel
+/// `(784, 784)`, reshaped to a `(28, 28)` image (row-major, same pixel order as the input).
+pub fn hidden_features(kernel: &Tensor, unit: usize) -> Result<Tensor> {
+    let (d_in, _) = kernel.dims2()?;
+    if d_in != 784 {
+        return Err(ModelError::Input(format!(
+            "hidden_features expects a (784, H) dense0 kernel, got {:?}",
+            kernel.dims()
+        )));
+    }
+    Ok(dense_unit_weights(kernel, unit)?.reshape((28, 28))?)
+}
+
+#[cfg(test)]
+mod tests;

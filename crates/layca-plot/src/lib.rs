@@ -1,3 +1,127 @@
-//! # layca-plot — figures from plain run records
+//! # layca-plot — figures of the layer-rotation paper from plain run records
 //!
-//! CONTRACT SKELETON (to be implemented). Must not depend on candle.
+//! This crate owns every figure of the rebuild: layer-rotation curve panels and grids
+//! (Figs 1, 2, 3, 4, 6, 10, 12), line charts of training curves (Figs 4, 7, 11), image grids of
+//! hidden-neuron features and the composite Figure 8. Each figure is rendered with `plotters`
+//! to **both** `<stem>.png` and `<stem>.svg`; every file is written to a temporary sibling and
+//! renamed into place.
+//!
+//! **Invariants.** Inputs are plain Rust data (`Vec<f64>`, serde structs): this crate knows
+//! nothing of candle, of training, or of the file layout of runs (the engine and `xtask` own
+//! those). Text uses the DejaVu Sans font embedded in the binary, so rendering needs no
+//! fontconfig or system fonts. Bad input gives a [`PlotError`] naming the output file, never a
+//! panic.
+//!
+//! Conventions follow §5.1 and §6 of the reference specification: layer `i` of `L` is coloured
+//! [`viridis`]`(i/(L−1))` (matplotlib's table, `#440154` … `#fde725`), runs use matplotlib's
+//! default cycle [`TAB10`], y is the cosine distance clipped to `[0, 1]`, and the x position of
+//! rotation record `k` is chosen by [`XConvention`].
+//!
+//! Labels accept a tiny markup: `3^-2` or `3^{-5}` for superscripts and `L_{2}` for subscripts.
+//!
+//! ```no_run
+//! use layca_plot::{figure8, Figure8Data, Figure8Run};
+//! # fn main() -> Result<(), layca_plot::PlotError> {
+//! let img = vec![0.0f32; 28 * 28];
+//! let data = Figure8Data {
+//!     runs: vec![Figure8Run {
+//!         label: "lr = 3^-2".into(),
+//!         rotation_curve: vec![0.0, 0.3, 0.5],
+//!         features: vec![img.clone(); 5],
+//!         train_acc: 1.0,
+//!         test_acc: 0.9675,
+//!     }],
+//!     init_features: vec![img; 5],
+//! };
+//! figure8(&data, std::path::Path::new("figures/fig08"))?; // fig08.png + fig08.svg
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+mod color;
+mod draw;
+mod error;
+mod model;
+mod output;
+mod text;
+
+use std::path::Path;
+
+pub use color::{cycle_color, layer_color, viridis, Rgb, TAB10};
+pub use error::{PlotError, Result};
+pub use model::{
+    delta_eta_title, eta_title, format_percent, layers_from_records, nice_ticks, Axis, ColorBar,
+    ColorMap, Corner, Figure, Figure8Data, Figure8Run, Grid, Image, ImageGrid, ImageRow, Legend,
+    LegendEntry, Panel, RotationPanel, Series, XConvention,
+};
+pub use output::output_paths;
+
+use draw::{Fig8Scene, GridScene, ImageScene};
+use output::write_both;
+
+/// Renders a grid of panels (rows × columns, row labels, column headers, optional colour bar
+/// and shared legend) to `<out_stem>.png` and `<out_stem>.svg`.
+///
+/// The image is `row labels + columns·cell_width + colour bar` wide and
+/// `headers + rows·cell_height + legend` high.
+pub fn render_grid(grid: &Grid, out_stem: &Path) -> Result<()> {
+    let (png, _) = output_paths(out_stem);
+    grid.validate().map_err(|e| e.at(&png))?;
+    let scene = GridScene::new(grid).map_err(|reason| PlotError::InvalidData {
+        path: png.clone(),
+        reason,
+    })?;
+    write_both(&scene, out_stem)
+}
+
+/// Renders one line chart of exactly `width × height` pixels; the panel must have at least one
+/// curve.
+pub fn render_line_chart(panel: &Panel, width: u32, height: u32, out_stem: &Path) -> Result<()> {
+    render_grid(&Grid::single(panel.clone(), width, height), out_stem)
+}
+
+/// Renders one layer-rotation panel as a `width × height` chart.
+pub fn render_rotation_panel(
+    panel: &RotationPanel,
+    width: u32,
+    height: u32,
+    out_stem: &Path,
+) -> Result<()> {
+    let (png, _) = output_paths(out_stem);
+    let p = panel.to_panel().map_err(|e| e.at(&png))?;
+    render_line_chart(&p, width, height, out_stem)
+}
+
+/// Renders rows of images (per-image auto scaling, nearest-neighbour pixel blocks) with row
+/// titles at the left and text at the right.
+pub fn render_image_grid(grid: &ImageGrid, out_stem: &Path) -> Result<()> {
+    let (png, _) = output_paths(out_stem);
+    grid.validate().map_err(|e| e.at(&png))?;
+    write_both(&ImageScene::new(grid), out_stem)
+}
+
+/// Renders Figure 8 to `<out_stem>.png` and `<out_stem>.svg`: (a) hidden-layer cosine distance
+/// of each run (record k at x = k, colours C0, C1, …, labels along the curves), (b) the hidden
+/// neurons' weights at initialisation and after training, one row per run with its train/test
+/// accuracy.
+///
+/// Errors if there are no runs, a curve is empty, the runs do not all have as many feature
+/// images as `init_features`, images are not squares of one common size, or an accuracy is not
+/// a fraction in [0, 1].
+pub fn figure8(data: &Figure8Data, out_stem: &Path) -> Result<()> {
+    let (png, _) = output_paths(out_stem);
+    let panel = data.rotation_panel().map_err(|e| e.at(&png))?;
+    let images = data.feature_grid().map_err(|e| e.at(&png))?;
+    write_both(&Fig8Scene::new(panel, images), out_stem)
+}
+
+impl Figure {
+    /// Renders the figure to `<out_stem>.png` and `<out_stem>.svg`.
+    pub fn render(&self, out_stem: &Path) -> Result<()> {
+        match self {
+            Figure::Grid(g) => render_grid(g, out_stem),
+            Figure::Images(g) => render_image_grid(g, out_stem),
+            Figure::Figure8(d) => figure8(d, out_stem),
+        }
+    }
+}

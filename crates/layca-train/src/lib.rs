@@ -1,1 +1,47 @@
-//! # layca-train — training engine and run store
+//! # layca-train — the training engine and the run store
+//!
+//! Owns: the task registry ([`task`]), run configurations ([`config`]), the training loop with
+//! layer-rotation monitoring ([`engine`]), and the on-disk run store ([`store`]: `run.json`,
+//! `history.jsonl`, `steps.jsonl`, checkpoints, all written atomically and resumable).
+//!
+//! Must not depend on: plotting (`layca-plot`) or the command line (`xtask`). It is the only
+//! library crate that touches the file-system layout of runs.
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod data;
+pub mod engine;
+mod error;
+pub mod store;
+pub mod task;
+
+pub use config::{ControlKind, OptimizerKind, RunConfig};
+pub use engine::{evaluate, Engine, TaskData};
+pub use error::{Result, TrainError};
+pub use store::{EpochRecord, RunDir, RunRecord, RunStatus, StepRecord};
+pub use task::{DatasetKind, TaskId, TaskSpec};
+
+/// Parses `cpu`, `cuda` or `cuda:N` into a candle device.
+pub fn parse_device(s: &str) -> Result<candle_core::Device> {
+    match s {
+        "cpu" => Ok(candle_core::Device::Cpu),
+        _ if s == "cuda" || s.starts_with("cuda:") => {
+            let ordinal = match s.strip_prefix("cuda:") {
+                Some(n) => n.parse::<usize>().map_err(|_| {
+                    TrainError::config("device", format!("bad CUDA ordinal in `{s}`"))
+                })?,
+                None => 0,
+            };
+            candle_core::Device::new_cuda(ordinal).map_err(|e| {
+                TrainError::config(
+                    "device",
+                    format!("`{s}` is unavailable ({e}); build with `--features cuda` on a CUDA machine"),
+                )
+            })
+        }
+        _ => Err(TrainError::config(
+            "device",
+            format!("`{s}`: expected cpu, cuda or cuda:N"),
+        )),
+    }
+}

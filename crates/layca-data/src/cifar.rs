@@ -1,0 +1,174 @@
+//! CIFAR-10 and CIFAR-100 from their official binary distributions
+//! (<https://www.cs.toronto.edu/~kriz/cifar.html>).
+//!
+//! A record is `label (1 byte) | R (1024) | G (1024) | B (1024)` for CIFAR-10 (3073 bytes) and
+//! `coarse label | fine label | R | G | B` for CIFAR-100 (3074 bytes); each 1024-byte plane
+//! is a 32×32 image stored row by row. The planes are therefore already in CHW order and are
+//! copied as they are (no height/width transposition).
+
+use crate::dataset::Dataset;
+use crate::error::{format_err, read_file, DataError, Result};
+use std::path::{Path, PathBuf};
+
+/// Pixels per CIFAR image (3 × 32 × 32).
+pub const CIFAR_IMAGE_BYTES: usize = 3 * 32 * 32;
+/// Bytes per CIFAR-10 record.
+pub const CIFAR10_RECORD: usize = 1 + CIFAR_IMAGE_BYTES;
+/// Bytes per CIFAR-100 record.
+pub const CIFAR100_RECORD: usize = 2 + CIFAR_IMAGE_BYTES;
+
+/// Which CIFAR-100 label to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Cifar100Labels {
+    /// The 100 fine classes (used by the paper).
+    #[default]
+    Fine,
+    /// The 20 coarse super-classes.
+    Coarse,
+}
+
+fn parse_records(
+    bytes: &[u8],
+    path: &Path,
+    record: usize,
+    label_bytes: usize,
+    label_ranges: &[(&str, usize)],
+    keep: usize,
+    num_classes: usize,
+) -> Result<Dataset> {
+    if bytes.is_empty() {
+        return Err(format_err(path, "empty file: no CIFAR record"));
+    }
+    if bytes.len() % record != 0 {
+        let full = bytes.len() / record;
+        return Err(format_err(
+            path,
+            format!(
+                "size {} is not a multiple of the {record}-byte record: truncated or oversized \
+                 (partial record {full} starts at offset {})",
+                bytes.len(),
+                full * record
+            ),
+        ));
+    }
+    let n = bytes.len() / record;
+    let mut pixels = Vec::with_capacity(n * CIFAR_IMAGE_BYTES);
+    let mut labels = Vec::with_capacity(n);
+    for (r, rec) in bytes.chunks_exact(record).enumerate() {
+        for (k, &(name, max)) in label_ranges.iter().enumerate() {
+            if rec[k] as usize >= max {
+                return Err(format_err(
+                    path,
+                    format!(
+                        "record {r} (offset {}): {name} label {} out of range 0..{max}",
+                        r * record + k,
+                        rec[k]
+                    ),
+                ));
+            }
+        }
+        labels.push(rec[keep] as u32);
+        pixels.extend_from_slice(&rec[label_bytes..]);
+    }
+    Ok(Dataset {
+        pixels,
+        labels,
+        channels: 3,
+        height: 32,
+        width: 32,
+        num_classes,
+    })
+}
+
+/// Parses one CIFAR-10 binary batch (`data_batch_k.bin`, `test_batch.bin`). `path` only
+/// labels errors.
+pub fn parse_cifar10(bytes: &[u8], path: &Path) -> Result<Dataset> {
+    parse_records(bytes, path, CIFAR10_RECORD, 1, &[("class", 10)], 0, 10)
+}
+
+/// Parses one CIFAR-100 binary file (`train.bin`, `test.bin`), keeping the `which` labels.
+/// Both labels are range-checked (coarse < 20, fine < 100). `path` only labels errors.
+pub fn parse_cifar100(bytes: &[u8], path: &Path, which: Cifar100Labels) -> Result<Dataset> {
+    let (keep, classes) = match which {
+        Cifar100Labels::Coarse => (0, 20),
+        Cifar100Labels::Fine => (1, 100),
+    };
+    parse_records(
+        bytes,
+        path,
+        CIFAR100_RECORD,
+        2,
+        &[("coarse", 20), ("fine", 100)],
+        keep,
+        classes,
+    )
+}
+
+/// Concatenates data sets of identical geometry (used to join the five CIFAR-10 batches).
+pub fn concat(parts: Vec<Dataset>) -> Option<Dataset> {
+    let mut it = parts.into_iter();
+    let mut first = it.next()?;
+    for p in it {
+        debug_assert_eq!(
+            (p.channels, p.height, p.width, p.num_classes),
+            (first.channels, first.height, first.width, first.num_classes)
+        );
+        first.pixels.extend_from_slice(&p.pixels);
+        first.labels.extend_from_slice(&p.labels);
+    }
+    Some(first)
+}
+
+/// `dir` itself if it holds `marker`, else `dir/sub` if that does; else `dir`.
+pub(crate) fn resolve_dir(dir: &Path, sub: &str, marker: &str) -> PathBuf {
+    if dir.join(marker).exists() {
+        dir.to_path_buf()
+    } else if dir.join(sub).join(marker).exists() {
+        dir.join(sub)
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+fn load(path: &Path) -> Result<Vec<u8>> {
+    read_file(path)
+}
+
+/// Loads CIFAR-10 from the official binary distribution: `dir` holds `data_batch_1.bin` …
+/// `data_batch_5.bin` and `test_batch.bin` (or is the parent of `cifar-10-batches-bin/`).
+/// Returns `(train (50,000 in file order), test (10,000))`.
+pub fn load_cifar10(dir: impl AsRef<Path>) -> Result<(Dataset, Dataset)> {
+    let dir = resolve_dir(dir.as_ref(), "cifar-10-batches-bin", "test_batch.bin");
+    let mut parts = Vec::with_capacity(5);
+    for k in 1..=5 {
+        let p = dir.join(format!("data_batch_{k}.bin"));
+        parts.push(parse_cifar10(&load(&p)?, &p)?);
+    }
+    let train = concat(parts).ok_or_else(|| DataError::Config {
+        field: "dir".into(),
+        reason: "no training batch".into(),
+    })?;
+    let p = dir.join("test_batch.bin");
+    let test = parse_cifar10(&load(&p)?, &p)?;
+    Ok((train, test))
+}
+
+/// Loads CIFAR-100 with the fine labels (100 classes, as in the paper) from the official
+/// binary distribution: `dir` holds `train.bin` and `test.bin` (or is the parent of
+/// `cifar-100-binary/`). Returns `(train, test)`.
+pub fn load_cifar100(dir: impl AsRef<Path>) -> Result<(Dataset, Dataset)> {
+    load_cifar100_labels(dir, Cifar100Labels::Fine)
+}
+
+/// [`load_cifar100`] with a choice of labels.
+pub fn load_cifar100_labels(
+    dir: impl AsRef<Path>,
+    which: Cifar100Labels,
+) -> Result<(Dataset, Dataset)> {
+    let dir = resolve_dir(dir.as_ref(), "cifar-100-binary", "test.bin");
+    let p = dir.join("train.bin");
+    let train = parse_cifar100(&load(&p)?, &p, which)?;
+    let p = dir.join("test.bin");
+    let test = parse_cifar100(&load(&p)?, &p, which)?;
+    Ok((train, test))
+}

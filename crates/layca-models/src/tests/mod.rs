@@ -1,0 +1,4 @@
+//! Unit tests (one test binary for the whole crate).
+
+mod mlp;
+pub(crate) mod util;

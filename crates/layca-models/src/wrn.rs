@@ -1,0 +1,208 @@
+//! Wide ResNet 28-10 (spec §3.5), pre-activation blocks, dropout 0.3.
+
+use candle_core::{DType, Device, Tensor};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::init::{sub_seed, Init};
+use crate::layers::{global_avg_pool, BatchNorm, BnConfig, Conv2d, Dense, Dropout, Padding};
+use crate::{ModelError, NamedVar, Network, Result};
+
+/// Zero-pad 1 then a "valid" 3×3 conv (PyTorch-style padding = 1).
+fn pad1(xs: &Tensor) -> Result<Tensor> {
+    Ok(xs.pad_with_zeros(2, 1, 1)?.pad_with_zeros(3, 1, 1)?)
+}
+
+/// Pre-activation block: BN → ReLU → pad → conv1 (stride) → BN → ReLU → dropout → pad →
+/// conv2; shortcut = identity, or a 1×1 conv (stride) on the **raw** block input when the
+/// stride or the width changes; add (no activation after the add).
+#[derive(Debug)]
+pub(crate) struct PreActBlock {
+    bn1: BatchNorm,
+    conv1: Conv2d,
+    bn2: BatchNorm,
+    conv2: Conv2d,
+    shortcut: Option<Conv2d>,
+}
+
+impl PreActBlock {
+    pub(crate) fn forward_t(&self, xs: &Tensor, dropout: &Dropout, train: bool) -> Result<Tensor> {
+        let y = self.bn1.forward_t(xs, train)?.relu()?;
+        let y = self.conv1.forward(&pad1(&y)?)?;
+        let y = self.bn2.forward_t(&y, train)?.relu()?;
+        let y = dropout.forward_t(&y, train)?;
+        let y = self.conv2.forward(&pad1(&y)?)?;
+        let s = match &self.shortcut {
+            Some(c) => c.forward(xs)?,
+            None => xs.clone(),
+        };
+        Ok((s + y)?)
+    }
+}
+
+/// WRN-(6N+4)-k: zero-pad 1 → conv 3×3 (16), 3 stages of N pre-activation blocks (widths
+/// 16k, 32k, 64k; strides 1, 2, 2), BN → ReLU → GAP → Dense(classes). `glorot_uniform`,
+/// no biases, BN without affine (momentum 0.99). Dropout (rate 0.3) before each block's
+/// second conv, drawn from one seeded stream shared by all blocks in forward order.
+///
+/// Kernel names: `conv_in`; per block `s{stage}b{block}_conv1`, `_conv2`, then `_short` for
+/// the first block of each stage; `dense` last.
+#[derive(Debug)]
+pub struct Wrn {
+    conv_in: Conv2d,
+    blocks: Vec<PreActBlock>,
+    bn_out: BatchNorm,
+    dense: Dense,
+    dropout: Dropout,
+}
+
+impl Wrn {
+    /// WRN of depth `6N + 4`, widening factor `k`, `classes` outputs, dropout `rate`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        depth: usize,
+        k: usize,
+        classes: usize,
+        rate: f64,
+        seed: u64,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Self> {
+        if depth < 10 || (depth - 4) % 6 != 0 || k == 0 {
+            return Err(ModelError::Input(format!(
+                "WRN depth must be 6N+4 (got {depth}) and k ≥ 1 (got {k})"
+            )));
+        }
+        let n = (depth - 4) / 6;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let init = Init::GlorotUniform;
+        let bn = BnConfig::plain(0.99);
+        let v = Padding::Valid;
+        let conv_in = Conv2d::new("conv_in", 3, 16, 3, 1, v, init, &mut rng, dtype, device)?;
+        let mut blocks = Vec::with_capacity(3 * n);
+        let mut c_in = 16;
+        for (stage, (width, stride)) in [(16 * k, 1), (32 * k, 2), (64 * k, 2)]
+            .into_iter()
+            .enumerate()
+        {
+            for b in 0..n {
+                let s = if b == 0 { stride } else { 1 };
+                let p = format!("s{stage}b{b}");
+                let bn1 = BatchNorm::new(format!("{p}_bn1"), c_in, bn, dtype, device)?;
+                let conv1 = Conv2d::new(
+                    format!("{p}_conv1"),
+                    c_in,
+                    width,
+                    3,
+                    s,
+                    v,
+                    init,
+                    &mut rng,
+                    dtype,
+                    device,
+                )?;
+                let bn2 = BatchNorm::new(format!("{p}_bn2"), width, bn, dtype, device)?;
+                let conv2 = Conv2d::new(
+                    format!("{p}_conv2"),
+                    width,
+                    width,
+                    3,
+                    1,
+                    v,
+                    init,
+                    &mut rng,
+                    dtype,
+                    device,
+                )?;
+                let shortcut = if s != 1 || c_in != width {
+                    Some(Conv2d::new(
+                        format!("{p}_short"),
+                        c_in,
+                        width,
+                        1,
+                        s,
+                        v,
+                        init,
+                        &mut rng,
+                        dtype,
+                        device,
+                    )?)
+                } else {
+                    None
+                };
+                blocks.push(PreActBlock {
+                    bn1,
+                    conv1,
+                    bn2,
+                    conv2,
+                    shortcut,
+                });
+                c_in = width;
+            }
+        }
+        let bn_out = BatchNorm::new("bn_out", c_in, bn, dtype, device)?;
+        let dense = Dense::new("dense", c_in, classes, false, init, &mut rng, dtype, device)?;
+        let dropout = Dropout::new(rate, sub_seed(&mut rng));
+        Ok(Self {
+            conv_in,
+            blocks,
+            bn_out,
+            dense,
+            dropout,
+        })
+    }
+}
+
+impl Network for Wrn {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+        match xs.dims() {
+            [_, 3, _, _] => {}
+            d => {
+                return Err(ModelError::Input(format!(
+                    "WRN expects (N, 3, H, W), got {d:?}"
+                )))
+            }
+        }
+        let mut h = self.conv_in.forward(&pad1(xs)?)?;
+        for b in &self.blocks {
+            h = b.forward_t(&h, &self.dropout, train)?;
+        }
+        let h = self.bn_out.forward_t(&h, train)?.relu()?;
+        self.dense.forward(&global_avg_pool(&h)?)
+    }
+
+    fn kernels(&self) -> Vec<NamedVar> {
+        let mut v = vec![self.conv_in.named()];
+        for b in &self.blocks {
+            v.push(b.conv1.named());
+            v.push(b.conv2.named());
+            if let Some(s) = &b.shortcut {
+                v.push(s.named());
+            }
+        }
+        v.push(self.dense.named());
+        v
+    }
+
+    fn others(&self) -> Vec<NamedVar> {
+        Vec::new()
+    }
+
+    fn buffers(&self) -> Vec<NamedVar> {
+        let mut v = Vec::new();
+        for b in &self.blocks {
+            v.extend(b.bn1.buffers());
+            v.extend(b.bn2.buffers());
+        }
+        v.extend(self.bn_out.buffers());
+        v
+    }
+
+    fn l2_exempt(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn set_dropout_seed(&self, seed: u64) {
+        self.dropout.set_seed(seed);
+    }
+}

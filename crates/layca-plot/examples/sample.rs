@@ -1,0 +1,140 @@
+//! Renders sample figures from synthetic data into a directory (default `/tmp/plot-sample`):
+//! `cargo run -p layca-plot --example sample -- /tmp/plot-sample`.
+
+use std::path::PathBuf;
+
+use layca_plot::{
+    cycle_color, delta_eta_title, eta_title, figure8, render_grid, Axis, ColorBar, Corner,
+    Figure8Data, Figure8Run, Grid, Legend, LegendEntry, Panel, Rgb, RotationPanel, Series,
+    XConvention,
+};
+
+/// Deterministic pseudo-random numbers in [0, 1) (64-bit LCG).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
+fn feature(rng: &mut Lcg, smooth: f32) -> Vec<f32> {
+    let noise: Vec<f32> = (0..784).map(|_| rng.next() - 0.5).collect();
+    (0..784)
+        .map(|i| {
+            let (y, x) = ((i / 28) as f32 - 13.5, (i % 28) as f32 - 13.5);
+            let blob = (-(x * x + y * y) / 60.0).exp() * ((x / 3.0).sin() + (y / 4.0).cos());
+            smooth * blob + noise[i]
+        })
+        .collect()
+}
+
+fn main() -> Result<(), layca_plot::PlotError> {
+    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or("/tmp/plot-sample".into()));
+    let mut rng = Lcg(42);
+    let init: Vec<Vec<f32>> = (0..5).map(|_| feature(&mut rng, 0.0)).collect();
+    let finals = [0.90, 0.60, 0.30, 0.11];
+    let labels = ["lr = 3^-2", "lr = 3^-2.5", "lr = 3^-3", "lr = 3^-4"];
+    let tests = [0.9675, 0.966, 0.9654, 0.9581];
+    let runs = (0..4)
+        .map(|r| {
+            let tau = [30.0, 60.0, 120.0, 250.0][r];
+            let end = finals[r];
+            let norm = 1.0 - (-95.0f64 / tau).exp();
+            let curve = (0..=100)
+                .map(|k| end * (1.0 - (-(k.min(95) as f64) / tau).exp()) / norm)
+                .collect();
+            Figure8Run {
+                label: labels[r].into(),
+                rotation_curve: curve,
+                features: (0..5)
+                    .map(|_| feature(&mut rng, 1.5 - 0.35 * r as f32))
+                    .collect(),
+                train_acc: 1.0,
+                test_acc: tests[r],
+            }
+        })
+        .collect();
+    let data = Figure8Data {
+        runs,
+        init_features: init,
+    };
+    figure8(&data, &dir.join("fig08"))?;
+
+    // A 2 × 3 rotation grid in the Figure 1 layout.
+    let layers = 25;
+    let mut rows = Vec::new();
+    for r in 0..2 {
+        let mut row = Vec::new();
+        for c in 0..3 {
+            let curves = (0..layers)
+                .map(|l| {
+                    let rate = 0.005 + 0.2 * ((l * 7 + 3 * c + r) % layers) as f64 / layers as f64;
+                    (0..100).map(|k| 1.0 - (-(k as f64) * rate).exp()).collect()
+                })
+                .collect();
+            let title = if c == 2 {
+                eta_title(0.8845)
+            } else {
+                delta_eta_title(0.8845 - 0.05 * (c + 1) as f64, 0.8845)
+            };
+            row.push(RotationPanel::new(title, curves, XConvention::PrependZero).to_panel()?);
+        }
+        rows.push(row);
+    }
+    let mut grid = Grid::new(rows);
+    grid.row_labels = vec!["C10-CNN1".into(), "C100-resnet".into()];
+    grid.col_headers = vec!["α=-0.6".into(), "ρ (0)=3^{-5}".into(), "Best".into()];
+    grid.colorbar = Some(ColorBar::default());
+    render_grid(&grid, &dir.join("grid"))?;
+
+    // Training curves with a shared legend (Figure 7 style) and one with an inside legend.
+    let mk = |shift: f64| -> Vec<f64> {
+        (0..100)
+            .map(|e| 1.0 - 0.6 * (-(e as f64 + shift) / 8.0).exp())
+            .collect()
+    };
+    let mut p = Panel::new(
+        Axis::new(0.0, 100.0)
+            .with_ticks(vec![0.0, 100.0])
+            .with_label("Epoch"),
+        Axis::new(0.4, 1.01)
+            .with_ticks(vec![0.5, 1.0])
+            .with_label("Train accuracy"),
+    )
+    .with_title("C10-CNN1");
+    p.push(Series::from_y(
+        Some("Adaptive".into()),
+        Rgb::DARK_RED,
+        mk(3.0),
+    ));
+    p.push(Series::from_y(
+        Some("SGD-Layca".into()),
+        Rgb::DEEP_SKY_BLUE,
+        mk(1.0),
+    ));
+    p.push(Series::from_y(
+        Some("SGD + L_{2}".into()),
+        Rgb::BLUE,
+        mk(-4.0),
+    ));
+    let mut q = p.clone().with_legend(Legend::Inside(Corner::LowerRight));
+    q.title = vec!["tiny-CNN".into()];
+    let mut g = Grid::new(vec![vec![p, q]]);
+    g.legend = ["Adaptive", "SGD-Layca", "SGD + L_{2}"]
+        .iter()
+        .zip([Rgb::DARK_RED, Rgb::DEEP_SKY_BLUE, Rgb::BLUE])
+        .map(|(l, c)| LegendEntry {
+            label: l.to_string(),
+            color: c,
+        })
+        .collect();
+    g.cell_height = 400;
+    render_grid(&g, &dir.join("curves"))?;
+    let _ = cycle_color(0);
+    println!("wrote {}", dir.display());
+    Ok(())
+}

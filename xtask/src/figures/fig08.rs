@@ -1,0 +1,192 @@
+//! Figure 8: MNIST 1-hidden-layer MLP under Layca (spec §3.7, §6 Fig 8).
+//!
+//! Four SGD + Layca runs from one shared initialisation on the embedded MNIST split
+//! (5,000 train / 5,000 test, batch 1,000 = the paper's 5 steps per epoch):
+//! ρ(0) = 3^-2 (÷5 from epoch 90), 3^-2.5 and 3^-3 (÷5 from epoch 95), 3^-4 (constant),
+//! 100 epochs each. Writes `fig08.png`, `fig08.svg` and `fig08.json` under `--out`.
+use crate::progress::RunsBar;
+use crate::Common;
+use anyhow::{Context, Result};
+use candle_core::Tensor;
+use layca_core::Schedule;
+use layca_plot::{Figure8Data, Figure8Run};
+use layca_train::data::{load_task_data, DataSource};
+use layca_train::{Engine, RunConfig, TaskId};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The hidden neurons shown in panel (b) (spec: neurons 5, 6, 7, 8, 9).
+const NEURONS: [usize; 5] = [5, 6, 7, 8, 9];
+/// The monitored hidden layer.
+const HIDDEN: &str = "dense0";
+
+/// (ρ(0) exponent of 3, label, epoch of the ÷5 drop).
+const RUNS: [(f64, &str, Option<usize>); 4] = [
+    (-2.0, "3^-2", Some(90)),
+    (-2.5, "3^-2.5", Some(95)),
+    (-3.0, "3^-3", Some(95)),
+    (-4.0, "3^-4", None),
+];
+
+#[derive(Serialize)]
+struct JsonRun {
+    rho0: f64,
+    label: String,
+    test_acc: f64,
+    train_acc: f64,
+    final_rotation: BTreeMap<String, f64>,
+    end_of_training_rotation: BTreeMap<String, f64>,
+    rotation_curve: BTreeMap<String, Vec<f64>>,
+    run_dir: String,
+}
+
+#[derive(Serialize)]
+struct JsonFigure {
+    figure: u32,
+    data: String,
+    epochs: usize,
+    runs: Vec<JsonRun>,
+}
+
+/// The run configurations of Figure 8 (`epochs` overrides the paper's 100, milestones scaled).
+pub fn configs(epochs: Option<usize>) -> Vec<RunConfig> {
+    RUNS.iter()
+        .map(|&(exp, _, drop)| {
+            let rho0 = 3f64.powf(exp);
+            let mut cfg = RunConfig::layca(TaskId::Mnist, rho0);
+            let total = epochs.unwrap_or(100);
+            let milestone = drop.map(|m| m * total / 100);
+            cfg.schedule = Some(match milestone {
+                Some(m) => Schedule::StepDecay {
+                    base: rho0,
+                    factor: 0.2,
+                    milestones: vec![m],
+                },
+                None => Schedule::Constant { base: rho0 },
+            });
+            cfg.epochs = Some(total);
+            cfg.stopping = false;
+            cfg
+        })
+        .collect()
+}
+
+fn features(kernel: &Tensor) -> Result<Vec<Vec<f32>>> {
+    NEURONS
+        .iter()
+        .map(|&j| -> Result<Vec<f32>> {
+            Ok(layca_models::hidden_features(kernel, j)?
+                .flatten_all()?
+                .to_vec1::<f32>()?)
+        })
+        .collect()
+}
+
+fn hidden_kernel(net: &dyn layca_models::Network) -> Result<Tensor> {
+    let k = net
+        .kernels()
+        .into_iter()
+        .find(|k| k.name == HIDDEN)
+        .with_context(|| format!("the MNIST MLP has no kernel named {HIDDEN}"))?;
+    Ok(k.var.as_tensor().clone())
+}
+
+pub fn run(common: &Common, out: &Path, epochs: Option<usize>) -> Result<()> {
+    let device = layca_train::parse_device(&common.device)?;
+    let source = match &common.data_dir {
+        Some(d) => DataSource::Dir(d.clone()),
+        None => DataSource::Embedded,
+    };
+    let data = load_task_data(TaskId::Mnist, &source, &device).context("loading MNIST")?;
+    let mut engine = Engine::new(&common.runs, device);
+    engine.progress = !common.quiet;
+
+    let cfgs = configs(epochs);
+    let runs_bar = RunsBar::new(cfgs.len(), common.quiet);
+    engine.multi = Some(runs_bar.multi());
+    let mut fig = Figure8Data {
+        runs: Vec::new(),
+        init_features: Vec::new(),
+    };
+    let mut json_runs = Vec::new();
+    for (cfg, &(_, label, _)) in cfgs.iter().zip(RUNS.iter()) {
+        runs_bar.start(&format!("ρ(0) = {label}"));
+        let rec = engine.run(cfg, &data)?;
+        let dir = engine.run_dir(cfg);
+        let history = dir.read_history()?;
+        let metrics = rec
+            .metrics
+            .clone()
+            .context("finished run without metrics")?;
+        let hidden_idx = rec
+            .layers
+            .iter()
+            .position(|l| l == HIDDEN)
+            .with_context(|| format!("run {} has no layer {HIDDEN}", rec.id))?;
+        let mut curves = BTreeMap::new();
+        let mut finals = BTreeMap::new();
+        let mut ends = BTreeMap::new();
+        for (i, name) in rec.layers.iter().enumerate() {
+            let curve: Vec<f64> = history.iter().map(|h| h.rotation[i]).collect();
+            finals.insert(name.clone(), *curve.last().unwrap_or(&0.0));
+            ends.insert(name.clone(), metrics.end_rotation[i]);
+            curves.insert(name.clone(), curve);
+        }
+        // Final weights of the run, and the shared initialisation.
+        let net = engine.build_initialised(cfg)?;
+        if fig.init_features.is_empty() {
+            fig.init_features = features(&hidden_kernel(net.as_ref())?)?;
+        }
+        layca_models::load_weights(net.as_ref(), &dir.final_weights())?;
+        fig.runs.push(Figure8Run {
+            label: format!("lr = {label}"),
+            rotation_curve: history.iter().map(|h| h.rotation[hidden_idx]).collect(),
+            features: features(&hidden_kernel(net.as_ref())?)?,
+            train_acc: metrics.train_acc,
+            test_acc: metrics.test_acc,
+        });
+        tracing::info!(
+            rho0 = label,
+            test_acc = metrics.test_acc,
+            train_acc = metrics.train_acc,
+            dense0 = finals[HIDDEN],
+            "figure 8 run done"
+        );
+        json_runs.push(JsonRun {
+            rho0: cfg.rho0,
+            label: label.to_string(),
+            test_acc: metrics.test_acc,
+            train_acc: metrics.train_acc,
+            final_rotation: finals,
+            end_of_training_rotation: ends,
+            rotation_curve: curves,
+            run_dir: dir.root().display().to_string(),
+        });
+        runs_bar.finish_one();
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let stem = out.join("fig08");
+    layca_plot::figure8(&fig, &stem).context("rendering figure 8")?;
+    let json = JsonFigure {
+        figure: 8,
+        data: match source {
+            DataSource::Embedded => "embedded MNIST 10k subset (500/class train, rest test)".into(),
+            DataSource::Dir(d) => d.display().to_string(),
+        },
+        epochs: cfgs[0].num_epochs(),
+        runs: json_runs,
+    };
+    crate::write_json(&out.join("fig08.json"), &json)?;
+    println!("wrote {0}.png, {0}.svg, {0}.json", stem.display());
+    for r in &json.runs {
+        println!(
+            "  ρ(0) = {:<7} test {:.2} %  train {:.2} %  final dense0 rotation {:.3}",
+            r.label,
+            100.0 * r.test_acc,
+            100.0 * r.train_acc,
+            r.final_rotation[HIDDEN]
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,2 @@
+//! One module per figure of the paper.
+pub mod fig08;
