@@ -186,8 +186,8 @@ fn missing_message(cache: &Path, spec: &HfSpec, prefix: &str, why: &str) -> Data
 }
 
 #[cfg(feature = "hub")]
-fn download_shards(spec: &HfSpec, prefix: &str) -> Result<()> {
-    let cache = hf_cache_dir();
+fn download_shards(cache: &Path, spec: &HfSpec, prefix: &str) -> Result<()> {
+    let cache = cache.to_path_buf();
     let api = hf_hub::api::sync::ApiBuilder::new()
         .with_cache_dir(cache.clone())
         .with_progress(false)
@@ -219,10 +219,11 @@ fn download_shards(spec: &HfSpec, prefix: &str) -> Result<()> {
     Ok(())
 }
 
-/// The parquet shards of one split: from the cache, else (feature `hub`, online) downloaded.
-pub fn hf_shards(spec: &HfSpec, prefix: &str) -> Result<Vec<PathBuf>> {
-    let cache = hf_cache_dir();
-    let found = cached_shards(&cache, spec.repo, prefix);
+/// The parquet shards of one split in the HF cache `cache`; if none is cached, downloaded
+/// there (feature `hub`, unless `HF_HUB_OFFLINE`), else an error saying which files to put
+/// where.
+pub fn hf_shards(cache: &Path, spec: &HfSpec, prefix: &str) -> Result<Vec<PathBuf>> {
+    let found = cached_shards(cache, spec.repo, prefix);
     if !found.is_empty() {
         return Ok(found);
     }
@@ -250,7 +251,7 @@ pub fn hf_shards(spec: &HfSpec, prefix: &str) -> Result<Vec<PathBuf>> {
     }
     #[cfg(not(feature = "hub"))]
     Err(missing_message(
-        &cache,
+        cache,
         spec,
         prefix,
         "built without the `hub` feature, no download",
@@ -258,11 +259,18 @@ pub fn hf_shards(spec: &HfSpec, prefix: &str) -> Result<Vec<PathBuf>> {
 }
 
 /// Loads `(train, test)` of a hub data set (see [`HF_MNIST`], [`HF_CIFAR10`],
-/// [`HF_CIFAR100`], [`HF_TINY_IMAGENET`]).
+/// [`HF_CIFAR100`], [`HF_TINY_IMAGENET`]) from the standard HF cache ([`hf_cache_dir`]),
+/// downloading it there if the `hub` feature is on and `HF_HUB_OFFLINE` is not set.
 pub fn load_hf(spec: &HfSpec) -> Result<(Dataset, Dataset)> {
+    load_hf_in(&hf_cache_dir(), spec)
+}
+
+/// [`load_hf`] with an explicit HF cache directory (the `hub/` directory, holding
+/// `datasets--<owner>--<name>/`).
+pub fn load_hf_in(cache: &Path, spec: &HfSpec) -> Result<(Dataset, Dataset)> {
     let load = |prefix: &str| -> Result<Dataset> {
         let mut parts = Vec::new();
-        for f in hf_shards(spec, prefix)? {
+        for f in hf_shards(cache, spec, prefix)? {
             parts.push(load_hf_parquet(&f, spec)?);
         }
         crate::cifar::concat(parts).ok_or_else(|| format_err(prefix, "no shard"))
@@ -296,7 +304,7 @@ fn field_bytes(f: &Field) -> Option<&[u8]> {
 }
 
 /// Decodes an encoded image (PNG or JPEG) to CHW bytes with `channels` channels (1 = luma,
-/// 3 = RGB), requiring `size × size`. `what` labels errors.
+/// 3 = RGB), requiring `size × size`.
 fn decode(bytes: &[u8], channels: usize, size: usize) -> std::result::Result<Vec<u8>, String> {
     let img = image::load_from_memory(bytes).map_err(|e| format!("cannot decode image: {e}"))?;
     let (w, h) = (img.width() as usize, img.height() as usize);

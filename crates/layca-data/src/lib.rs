@@ -5,7 +5,10 @@
 //! paper's preprocessing (spec §1.2, §2):
 //!
 //! * sources: the embedded 10,000-digit MNIST subset ([`embedded_mnist`],
-//!   [`embedded_mnist_split`], no network or setup), MNIST IDX files ([`load_mnist_dir`]);
+//!   [`embedded_mnist_split`], no network or setup), MNIST IDX files ([`load_mnist_dir`]),
+//!   CIFAR-10/100 binary distributions ([`load_cifar10`], [`load_cifar100`]), the official
+//!   Tiny ImageNet tree ([`load_tiny_imagenet`]) and the parquet versions on the Hugging Face
+//!   hub, read from the standard HF cache ([`load_hf`]; downloading needs the `hub` feature);
 //! * preprocessing: one scalar mean/std over all training pixels ([`Normalizer`]), the seeded
 //!   10 % validation split ([`Dataset::split_validation`]), seeded shuffled batches per epoch
 //!   with the partial last batch ([`epoch_batches`]), augmentation for the tasks that use it

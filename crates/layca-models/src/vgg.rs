@@ -91,7 +91,10 @@ impl Vgg {
         Self::keras_vgg(&[32, 64, 128, 256, 512], 2, 200, 0.9, seed, dtype, device)
     }
 
-    fn keras_vgg(
+    /// The Keras VGG builder of C10-CNN1 / tiny-CNN with free widths (`per_stage` convs per
+    /// stage, max-pool after every stage but the last, GAP head). Used with small widths by
+    /// the gradient checks.
+    pub fn keras_vgg(
         widths: &[usize],
         per_stage: usize,
         classes: usize,
@@ -100,12 +103,17 @@ impl Vgg {
         dtype: DType,
         device: &Device,
     ) -> Result<Self> {
+        if widths.is_empty() || per_stage == 0 {
+            return Err(ModelError::Input(
+                "keras_vgg needs at least one stage and one conv per stage".into(),
+            ));
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let init = Init::HeUniform;
         let convs = vec![per_stage; widths.len()];
         let bn = BnConfig::plain(momentum);
         let stages = stages(widths, &convs, 3, init, bn, &mut rng, dtype, device)?;
-        let last = *widths.last().expect("non-empty widths");
+        let last = widths[widths.len() - 1];
         let out = Dense::new("dense", last, classes, false, init, &mut rng, dtype, device)?;
         let mut pool_after = vec![true; widths.len()];
         pool_after[widths.len() - 1] = false;
@@ -123,23 +131,36 @@ impl Vgg {
     /// Conv → BN → ReLU, max-pool after every stage, flatten → Dense(512) → BN → ReLU →
     /// Dense(10); `he_normal`, BN momentum 0.99, no dropout. L = 15.
     pub fn c10_cnn2(seed: u64, dtype: DType, device: &Device) -> Result<Self> {
+        Self::torch_blog_vgg(&[64, 128, 256, 512, 512], &[2, 2, 3, 3, 3], 512, 10, seed, dtype, device)
+    }
+
+    /// The torch-blog VGG builder of C10-CNN2 with free widths; the input must be reduced to
+    /// 1×1 by the max-pools (32×32 for 5 stages) so that flatten gives `widths.last()`
+    /// features. Used with small widths by the gradient checks.
+    pub fn torch_blog_vgg(
+        widths: &[usize],
+        convs: &[usize],
+        hidden: usize,
+        classes: usize,
+        seed: u64,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Self> {
+        if widths.is_empty() || widths.len() != convs.len() {
+            return Err(ModelError::Input(format!(
+                "torch_blog_vgg: {} widths for {} stages",
+                widths.len(),
+                convs.len()
+            )));
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let init = Init::HeNormal;
         let bn = BnConfig::plain(0.99);
-        let widths = [64, 128, 256, 512, 512];
-        let stages = stages(
-            &widths,
-            &[2, 2, 3, 3, 3],
-            3,
-            init,
-            bn,
-            &mut rng,
-            dtype,
-            device,
-        )?;
-        let d0 = Dense::new("dense0", 512, 512, false, init, &mut rng, dtype, device)?;
-        let bn0 = BatchNorm::new("dense0_bn", 512, bn, dtype, device)?;
-        let out = Dense::new("densef", 512, 10, false, init, &mut rng, dtype, device)?;
+        let stages = stages(widths, convs, 3, init, bn, &mut rng, dtype, device)?;
+        let last = widths[widths.len() - 1];
+        let d0 = Dense::new("dense0", last, hidden, false, init, &mut rng, dtype, device)?;
+        let bn0 = BatchNorm::new("dense0_bn", hidden, bn, dtype, device)?;
+        let out = Dense::new("densef", hidden, classes, false, init, &mut rng, dtype, device)?;
         Ok(Self {
             order: Order::BnThenRelu,
             in_channels: 3,

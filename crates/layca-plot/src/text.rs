@@ -169,13 +169,14 @@ fn draw_plain<DB: DrawingBackend>(
     baseline: f64,
     size: f64,
     color: Rgb,
+    h: HPos,
 ) -> DrawResult {
     // plotters' top anchor puts the baseline about half a font size below the anchor
     // (ab_glyph backend: exactly size/2; SVG: 0.61·size).
     let top = baseline - 0.53 * size;
     let style = font(size)
         .color(&color.to_plotters())
-        .pos(Pos::new(HPos::Left, VPos::Top));
+        .pos(Pos::new(h, VPos::Top));
     root.draw(&Text::new(
         text.to_string(),
         (x.round() as i32, top.round() as i32),
@@ -194,19 +195,29 @@ pub(crate) fn draw_rich<DB: DrawingBackend>(
     color: Rgb,
     align: Align,
 ) -> DrawResult {
+    let segs = parse_rich(text);
+    if let [Seg::Normal(t)] = segs.as_slice() {
+        // A single run: let the backend align it (SVG viewers then align with their own font).
+        let h = match align {
+            Align::Left => HPos::Left,
+            Align::Center => HPos::Center,
+            Align::Right => HPos::Right,
+        };
+        return draw_plain(root, t, x, baseline, size, color, h);
+    }
     let width = rich_width(text, size);
     let mut cx = match align {
         Align::Left => x,
         Align::Center => x - width / 2.0,
         Align::Right => x - width,
     };
-    for seg in parse_rich(text) {
+    for seg in segs {
         let (t, s, dy) = match &seg {
             Seg::Normal(t) => (t, size, 0.0),
             Seg::Sup(t) => (t, size * SCRIPT_SCALE, -0.38 * size),
             Seg::Sub(t) => (t, size * SCRIPT_SCALE, 0.15 * size),
         };
-        draw_plain(root, t, cx, baseline + dy, s, color)?;
+        draw_plain(root, t, cx, baseline + dy, s, color, HPos::Left)?;
         cx += plain_width(t, s);
     }
     Ok(())
