@@ -22,6 +22,21 @@ fn non_finite(name: &str) -> CoreError {
     }
 }
 
+/// Largest scalar applied in one `affine` (well inside the f32 normal range).
+const SAFE_SCALE: f64 = 1e30;
+
+/// t·(num/den). One `affine` when num/den is safely representable in f32; otherwise
+/// (t/den)·num, where `den` is the norm of `t` (or of the tensor `t` is aligned with), so t/den
+/// is of unit scale: no overflow and no subnormal scale factors for tiny or huge weights.
+fn scale_by(t: &Tensor, num: f64, den: f64) -> Result<Tensor> {
+    let k = num / den;
+    if k == 0.0 || (k.abs() < SAFE_SCALE && k.abs() > 1.0 / SAFE_SCALE) {
+        Ok(t.affine(k, 0.0)?)
+    } else {
+        Ok(t.affine(1.0 / den, 0.0)?.affine(num, 0.0)?)
+    }
+}
+
 /// ‖p‖ (f64-accumulated), checked: `ZeroNorm` if 0, `NonFinite` if NaN/∞.
 pub fn checked_norm(name: &str, p: &Tensor) -> Result<f64> {
     let sq = sq_norm_f64(p)?;
@@ -45,14 +60,15 @@ pub fn project_tangent(name: &str, p: &Tensor, s: &Tensor, p_norm: f64) -> Resul
             name: name.to_string(),
         });
     }
-    let c = dot_f64(s, p)? / (p_norm * p_norm);
-    if !c.is_finite() {
+    // c·p with c = ⟨s,p⟩/n², evaluated as (⟨s,p⟩/n)·(p/n) when c is extreme (tiny weights).
+    let sp_n = dot_f64(s, p)? / p_norm;
+    if !sp_n.is_finite() {
         return Err(non_finite(name));
     }
-    if c == 0.0 {
+    if sp_n == 0.0 {
         return Ok(s.clone());
     }
-    Ok((s - p.affine(c, 0.0)?)?)
+    Ok((s - scale_by(p, sp_n, p_norm)?)?)
 }
 
 /// Operation 2 — rotation-based normalisation: s ← s·n/‖s‖, or `None` (a zero step) when
@@ -70,7 +86,7 @@ pub fn normalise_to_norm(
     if ns <= zero_eps || ns == 0.0 {
         return Ok(None);
     }
-    Ok(Some(s.affine(target_norm / ns, 0.0)?))
+    Ok(Some(scale_by(s, target_norm, ns)?))
 }
 
 /// Operation 3 — perform the update: p' = p − ρ·s (Layca sign convention).
@@ -81,7 +97,7 @@ pub fn apply_rate(p: &Tensor, s: &Tensor, rho: f64) -> Result<Tensor> {
 /// Operation 4 — project back on the sphere: p' ← p'·n/‖p'‖ (n = the norm before the update).
 pub fn restore_norm(name: &str, p_new: &Tensor, target_norm: f64) -> Result<Tensor> {
     let m = checked_norm(name, p_new)?;
-    Ok(p_new.affine(target_norm / m, 0.0)?)
+    scale_by(p_new, target_norm, m)
 }
 
 /// LARS-like norm-growth limiter (spec §4.5): if ‖p'‖ − n > cap·n₀, rescale p' to the norm

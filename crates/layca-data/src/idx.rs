@@ -56,6 +56,17 @@ fn be_u32(b: &[u8], off: usize) -> u32 {
 }
 
 fn check_magic(b: &[u8], expected: u32, header_len: usize, path: &Path) -> Result<()> {
+    if b.len() >= 4 {
+        let magic = be_u32(b, 0);
+        if magic != expected {
+            return Err(format_err(
+                path,
+                format!(
+                    "wrong IDX magic number {magic:#010x} at offset 0, expected {expected:#010x}"
+                ),
+            ));
+        }
+    }
     if b.len() < header_len {
         return Err(format_err(
             path,
@@ -63,13 +74,6 @@ fn check_magic(b: &[u8], expected: u32, header_len: usize, path: &Path) -> Resul
                 "truncated IDX header: {} bytes, expected at least {header_len}",
                 b.len()
             ),
-        ));
-    }
-    let magic = be_u32(b, 0);
-    if magic != expected {
-        return Err(format_err(
-            path,
-            format!("wrong IDX magic number {magic:#010x} at offset 0, expected {expected:#010x}"),
         ));
     }
     Ok(())

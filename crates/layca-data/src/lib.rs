@@ -39,7 +39,8 @@ pub use cifar::{load_cifar10, load_cifar100, Cifar100Labels};
 pub use dataset::{Dataset, Normalizer};
 pub use error::{DataError, Result};
 pub use hub::{
-    load_hf, load_hf_parquet, HfSpec, HF_CIFAR10, HF_CIFAR100, HF_MNIST, HF_TINY_IMAGENET,
+    load_hf, load_hf_in, load_hf_parquet, HfSpec, HF_CIFAR10, HF_CIFAR100, HF_MNIST,
+    HF_TINY_IMAGENET,
 };
 pub use idx::{balanced_split, embedded_mnist, embedded_mnist_split, load_mnist_dir};
 pub use tensor::{epoch_batches, epoch_batches_full, TensorDataset};

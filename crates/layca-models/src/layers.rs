@@ -364,8 +364,15 @@ impl BatchNorm {
 }
 
 /// `k×k` max pooling with stride `k` ("valid": trailing rows/columns that do not fill a window
-/// are dropped, like Keras). Implemented as reshape + max over the window axes, whose
-/// gradient is exact (candle 0.11.1's `max_pool2d` backward scales by 1/(k·k)).
+/// are dropped, like Keras).
+///
+/// The gradient goes to **one** element per window, the first maximum in row-major window
+/// order (as TensorFlow's `MaxPoolGrad`). This matters: candle 0.11.1's `max_pool2d` backward
+/// scales the gradient by 1/(k·k), and a plain `max` reduction sends it to *every* tied
+/// element — and ties are systematic in C10-CNN1 / tiny-CNN, where BN follows the ReLU and maps
+/// all of a channel's ReLU zeros to the same value, so a duplicated gradient leaks through the
+/// BN statistics into other positions. Implemented as windows gathered on a last axis,
+/// `argmax` (no gradient) → one-hot mask → masked sum.
 pub fn max_pool(xs: &Tensor, k: usize) -> Result<Tensor> {
     let (n, c, h, w) = xs.dims4()?;
     let (ho, wo) = (h / k, w / k);
@@ -379,7 +386,15 @@ pub fn max_pool(xs: &Tensor, k: usize) -> Result<Tensor> {
     } else {
         xs.clone()
     };
-    Ok(xs.reshape((n, c, ho, k, wo, k))?.max(5)?.max(3)?)
+    let windows = xs
+        .reshape((n, c, ho, k, wo, k))?
+        .permute((0, 1, 2, 4, 3, 5))?
+        .reshape((n, c, ho, wo, k * k))?;
+    let first_max = windows.detach().argmax_keepdim(4)?;
+    let positions =
+        Tensor::arange(0u32, (k * k) as u32, xs.device())?.reshape((1, 1, 1, 1, k * k))?;
+    let mask = first_max.broadcast_eq(&positions)?.to_dtype(xs.dtype())?;
+    Ok(windows.mul(&mask)?.sum(4)?)
 }
 
 /// `k×k` average pooling with stride `k` ("valid").

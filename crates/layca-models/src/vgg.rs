@@ -131,7 +131,15 @@ impl Vgg {
     /// Conv → BN → ReLU, max-pool after every stage, flatten → Dense(512) → BN → ReLU →
     /// Dense(10); `he_normal`, BN momentum 0.99, no dropout. L = 15.
     pub fn c10_cnn2(seed: u64, dtype: DType, device: &Device) -> Result<Self> {
-        Self::torch_blog_vgg(&[64, 128, 256, 512, 512], &[2, 2, 3, 3, 3], 512, 10, seed, dtype, device)
+        Self::torch_blog_vgg(
+            &[64, 128, 256, 512, 512],
+            &[2, 2, 3, 3, 3],
+            512,
+            10,
+            seed,
+            dtype,
+            device,
+        )
     }
 
     /// The torch-blog VGG builder of C10-CNN2 with free widths; the input must be reduced to
@@ -160,7 +168,9 @@ impl Vgg {
         let last = widths[widths.len() - 1];
         let d0 = Dense::new("dense0", last, hidden, false, init, &mut rng, dtype, device)?;
         let bn0 = BatchNorm::new("dense0_bn", hidden, bn, dtype, device)?;
-        let out = Dense::new("densef", hidden, classes, false, init, &mut rng, dtype, device)?;
+        let out = Dense::new(
+            "densef", hidden, classes, false, init, &mut rng, dtype, device,
+        )?;
         Ok(Self {
             order: Order::BnThenRelu,
             in_channels: 3,

@@ -149,3 +149,33 @@ const VIRIDIS: [[u8; 3]; 256] = [
     [236, 229, 27], [239, 229, 28], [241, 229, 29], [244, 230, 30],
     [246, 230, 32], [248, 230, 33], [251, 231, 35], [253, 231, 37],
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn viridis_matches_matplotlib() {
+        // Reference hex values: matplotlib.colors.to_hex(viridis(t)).
+        assert_eq!(viridis(0.0).hex(), "#440154");
+        assert_eq!(viridis(1.0).hex(), "#fde725");
+        assert_eq!(viridis(0.5).hex(), "#21918c");
+        // Out of range and NaN are clamped to the ends.
+        assert_eq!(viridis(-3.0), viridis(0.0));
+        assert_eq!(viridis(7.0), viridis(1.0));
+        assert_eq!(viridis(f64::NAN), viridis(0.0));
+        assert_eq!(layer_color(0, 25), viridis(0.0));
+        assert_eq!(layer_color(24, 25), viridis(1.0));
+        assert_eq!(layer_color(0, 1), viridis(0.0));
+    }
+
+    #[test]
+    fn hex_roundtrip_and_cycle() {
+        assert_eq!(cycle_color(0).hex(), "#1f77b4");
+        assert_eq!(cycle_color(3).hex(), "#d62728");
+        assert_eq!(cycle_color(10), cycle_color(0));
+        assert_eq!(Rgb::from_hex("#FDE725"), Some(Rgb(253, 231, 37)));
+        assert_eq!(Rgb::from_hex("zzzzzz"), None);
+        assert_eq!(Rgb::from_hex("#12345"), None);
+    }
+}

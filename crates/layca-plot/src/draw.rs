@@ -196,13 +196,12 @@ pub(crate) fn panel_margins(p: &Panel, s: &Sizes) -> Margins {
     }
 }
 
+/// Clipped end points of a segment and the parameters `t0`, `t1` of the kept part.
+type ClippedSegment = ((f64, f64), (f64, f64), f64, f64);
+
 /// Liang–Barsky clipping of segment `a → b` to `r`; returns the clipped end points and the
 /// parameters `t0`, `t1` of the kept part.
-fn clip_segment(
-    a: (f64, f64),
-    b: (f64, f64),
-    r: Rect,
-) -> Option<((f64, f64), (f64, f64), f64, f64)> {
+fn clip_segment(a: (f64, f64), b: (f64, f64), r: Rect) -> Option<ClippedSegment> {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
     for (p, q) in [
@@ -594,7 +593,7 @@ impl<'a> GridScene<'a> {
             .fold(Margins::default(), Margins::max);
         let (rows, cols) = grid.shape();
         let header_h = if grid.col_headers.is_empty() {
-            0.3 * s.tick
+            0.0
         } else {
             1.6 * s.header
         };

@@ -128,21 +128,25 @@ pub fn nice_ticks(min: f64, max: f64, max_count: usize) -> Vec<f64> {
         return Vec::new();
     }
     let raw = (max - min) / (max_count - 1) as f64;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
-        .find(|s| *s >= raw * (1.0 - 1e-9))
-        .unwrap_or(10.0 * mag);
+    let e = raw.log10().floor() as i32;
+    let mag = 10f64.powi(e);
+    let mult = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .find(|m| m * mag >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0);
+    let step = mult * mag;
+    // k·mult is exact; dividing by an exact power of ten gives the closest double (0.6, not
+    // 0.6000000000000001).
+    let value = |k: i64| {
+        if e < 0 {
+            k as f64 * mult / 10f64.powi(-e)
+        } else {
+            k as f64 * mult * mag
+        }
+    };
     let first = (min / step - 1e-9).ceil() as i64;
     let last = (max / step + 1e-9).floor() as i64;
-    (first..=last)
-        .map(|k| {
-            let v = k as f64 * step;
-            // Remove representation noise such as 0.6000000000000001.
-            (v / step).round() * step
-        })
-        .collect()
+    (first..=last).map(value).collect()
 }
 
 /// Corner of the plotting area for an inside legend.

@@ -140,6 +140,12 @@ impl Engine {
         if init.exists() {
             layca_models::load_weights(net.as_ref(), &init)?;
         } else {
+            if let Some(parent) = init.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| TrainError::Io {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
             layca_models::save_weights(net.as_ref(), &init)?;
         }
         Ok(net)

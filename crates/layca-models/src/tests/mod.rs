@@ -1,4 +1,8 @@
 //! Unit tests (one test binary for the whole crate).
 
+mod counts;
+mod gradcheck;
+mod layers;
 mod mlp;
+mod training;
 pub(crate) mod util;

@@ -1,0 +1,164 @@
+//! Engine guarantees on a small real task (the MNIST MLP on part of the embedded digits):
+//! resume after a kill gives the same results as an uninterrupted run, finished runs are reused,
+//! bad input stops with a clear message and keeps earlier results.
+use candle_core::Device;
+use layca_core::Schedule;
+use layca_data::{Dataset, Normalizer, TensorDataset};
+use layca_train::data::{load_task_data, DataSource};
+use layca_train::{ControlKind, Engine, OptimizerKind, RunConfig, RunStatus, TaskData, TaskId, TrainError};
+use std::path::Path;
+use std::sync::OnceLock;
+
+fn take(ds: &Dataset, n: usize) -> Dataset {
+    let per = ds.channels * ds.height * ds.width;
+    Dataset {
+        pixels: ds.pixels[..n * per].to_vec(),
+        labels: ds.labels[..n].to_vec(),
+        ..ds.clone()
+    }
+}
+
+/// 2,000 training digits (2 steps of 1,000 per epoch) and 500 test digits.
+fn small_data() -> &'static TaskData {
+    static DATA: OnceLock<TaskData> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let (train, test) = layca_data::embedded_mnist_split(500, 1).unwrap();
+        let (train, test) = (take(&train, 2000), take(&test, 500));
+        let norm = Normalizer::fit(&train);
+        TaskData {
+            train: TensorDataset::new(&train, norm, &Device::Cpu).unwrap(),
+            val: None,
+            test: TensorDataset::new(&test, norm, &Device::Cpu).unwrap(),
+        }
+    })
+}
+
+fn cfg(epochs: usize) -> RunConfig {
+    let mut c = RunConfig::layca(TaskId::Mnist, 3f64.powf(-2.5));
+    c.epochs = Some(epochs);
+    c.schedule = Some(Schedule::StepDecay {
+        base: c.rho0,
+        factor: 0.2,
+        milestones: vec![2],
+    });
+    c.record_steps = true;
+    c
+}
+
+fn engine(root: &Path) -> Engine {
+    let mut e = Engine::new(root, Device::Cpu);
+    e.progress = false;
+    e
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn killed_run_resumes_to_identical_results() {
+    let cfg = cfg(4); // 4 epochs × 2 steps
+    let full = tempfile::tempdir().unwrap();
+    let rec_full = engine(full.path()).run(&cfg, small_data()).unwrap();
+    let dir_full = engine(full.path()).run_dir(&cfg);
+
+    // Kill points: mid-epoch before any checkpoint, mid-epoch after checkpoints, and twice.
+    for kills in [vec![1u64], vec![5], vec![3, 2]] {
+        let tmp = tempfile::tempdir().unwrap();
+        for &k in &kills {
+            let mut e = engine(tmp.path());
+            e.interrupt_after_steps = Some(k);
+            let err = e.run(&cfg, small_data()).unwrap_err();
+            assert!(matches!(err, TrainError::Interrupted { steps } if steps == k), "{err}");
+        }
+        let rec = engine(tmp.path()).run(&cfg, small_data()).unwrap();
+        let dir = engine(tmp.path()).run_dir(&cfg);
+        assert_eq!(rec.metrics, rec_full.metrics, "kills {kills:?}");
+        assert_eq!(read(&dir.history()), read(&dir_full.history()), "history, kills {kills:?}");
+        assert_eq!(read(&dir.steps()), read(&dir_full.steps()), "steps, kills {kills:?}");
+        assert_eq!(
+            read(&dir.final_weights()),
+            read(&dir_full.final_weights()),
+            "final weights, kills {kills:?}"
+        );
+    }
+    let history = dir_full.read_history().unwrap();
+    assert_eq!(history.len(), 4);
+    assert_eq!(dir_full.read_steps().unwrap().len(), 8);
+    // Learning rate follows the schedule, and Layca rotates the kernels.
+    assert!((history[1].lr - cfg.rho0).abs() < 1e-12 && (history[2].lr - 0.2 * cfg.rho0).abs() < 1e-12);
+    assert!(history[3].rotation.iter().all(|&d| d > 0.0 && d < 1.0));
+}
+
+#[test]
+fn per_step_rates_equal_the_layca_rate() {
+    // Under SGD + Layca each step rotates every kernel by exactly atan(ρ): steps.jsonl must say so.
+    let cfg = cfg(1);
+    let tmp = tempfile::tempdir().unwrap();
+    engine(tmp.path()).run(&cfg, small_data()).unwrap();
+    let steps = engine(tmp.path()).run_dir(&cfg).read_steps().unwrap();
+    assert_eq!(steps.len(), 2);
+    for s in &steps {
+        for &r in &s.rates {
+            assert!((r - cfg.rho0).abs() / cfg.rho0 < 1e-3, "rate {r} vs rho {}", cfg.rho0);
+        }
+    }
+}
+
+#[test]
+fn finished_run_is_reused_not_rerun() {
+    let cfg = cfg(1);
+    let tmp = tempfile::tempdir().unwrap();
+    let first = engine(tmp.path()).run(&cfg, small_data()).unwrap();
+    let history = read(&engine(tmp.path()).run_dir(&cfg).history());
+    // A rerun would stop after one step with `Interrupted`; a reuse returns the stored record.
+    let mut e = engine(tmp.path());
+    e.interrupt_after_steps = Some(1);
+    let again = e.run(&cfg, small_data()).unwrap();
+    assert_eq!(first, again);
+    assert_eq!(history, read(&engine(tmp.path()).run_dir(&cfg).history()));
+}
+
+#[test]
+fn nan_loss_stops_with_a_clear_message_and_keeps_earlier_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = cfg(1);
+    engine(tmp.path()).run(&good, small_data()).unwrap();
+    let good_dir = engine(tmp.path()).run_dir(&good);
+    let before = read(&good_dir.run_json());
+
+    // Plain SGD with an absurd learning rate: the weights explode and the loss is not finite.
+    let mut bad = RunConfig::layca(TaskId::Mnist, 1e30);
+    bad.control = ControlKind::None;
+    bad.optimizer = OptimizerKind::Sgd;
+    bad.epochs = Some(3);
+    // Either the loss check or the optimizer's weight check catches it first; both name it.
+    let err = engine(tmp.path()).run(&bad, small_data()).unwrap_err();
+    assert!(err.to_string().contains("non-finite"), "{err}");
+    let rec = engine(tmp.path()).run_dir(&bad).record().unwrap().unwrap();
+    assert!(matches!(rec.status, RunStatus::Failed { ref error } if error.contains("non-finite")));
+    assert_eq!(before, read(&good_dir.run_json()), "an earlier run was touched");
+}
+
+#[test]
+fn invalid_configs_and_missing_data_are_reported_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = cfg(1);
+    c.alpha = -1.5;
+    let err = engine(tmp.path()).run(&c, small_data()).unwrap_err().to_string();
+    assert!(err.contains("alpha"), "{err}");
+    let mut c = cfg(1);
+    c.rho0 = -0.1;
+    let err = engine(tmp.path()).run(&c, small_data()).unwrap_err().to_string();
+    assert!(err.contains("rho0"), "{err}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "nothing may be written");
+
+    let err = TaskId::parse("imagenet-1k").unwrap_err().to_string();
+    assert!(err.contains("imagenet-1k"), "{err}");
+
+    let missing = tmp.path().join("no-such-mnist");
+    let err = load_task_data(TaskId::Mnist, &DataSource::Dir(missing.clone()), &Device::Cpu)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no-such-mnist"), "{err}");
+}
