@@ -30,7 +30,8 @@ pub struct Common {
     /// Device: cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
-    /// Directory holding the data set in its publisher's format (MNIST is embedded).
+    /// Directory holding the data set in its publisher's format, or `hf` for the Hugging Face
+    /// cache (MNIST is embedded and needs neither).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Hide progress bars.

@@ -34,6 +34,9 @@ pub struct TrainArgs {
     /// Epochs (default: the task's).
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Mini-batch size (default: the task's).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
     /// Seed of data order / augmentation / dropout.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -77,16 +80,14 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     cfg.l2 = a.l2;
     cfg.warmup_epochs = a.warmup;
     cfg.epochs = a.epochs;
+    cfg.batch_size = a.batch_size;
     cfg.seed = a.seed;
     cfg.record_steps = a.record_steps;
     cfg.record_moments = a.record_moments;
     cfg.stopping = !a.no_stopping;
     cfg.validate()?;
     let device = layca_train::parse_device(&a.common.device)?;
-    let source = match &a.common.data_dir {
-        Some(d) => DataSource::Dir(d.clone()),
-        None => DataSource::Embedded,
-    };
+    let source = DataSource::from_arg(a.common.data_dir.as_deref());
     let data = load_task_data(task, &source, &device)?;
     let mut engine = Engine::new(&a.common.runs, device);
     engine.progress = !a.common.quiet;

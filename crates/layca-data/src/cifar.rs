@@ -39,7 +39,7 @@ fn parse_records(
     if bytes.is_empty() {
         return Err(format_err(path, "empty file: no CIFAR record"));
     }
-    if bytes.len() % record != 0 {
+    if !bytes.len().is_multiple_of(record) {
         let full = bytes.len() / record;
         return Err(format_err(
             path,

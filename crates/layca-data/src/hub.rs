@@ -229,7 +229,7 @@ pub fn hf_shards(cache: &Path, spec: &HfSpec, prefix: &str) -> Result<Vec<PathBu
     }
     if hf_offline() {
         return Err(missing_message(
-            &cache,
+            cache,
             spec,
             prefix,
             "HF_HUB_OFFLINE is set",

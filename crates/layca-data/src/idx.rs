@@ -14,8 +14,8 @@ pub const IDX_IMAGES_MAGIC: u32 = 0x0000_0803;
 /// Magic number of an IDX file of unsigned bytes with 1 dimension (labels).
 pub const IDX_LABELS_MAGIC: u32 = 0x0000_0801;
 
-/// Upper bound on the decompressed size of one gzip file (the MNIST training images are
-/// 47 MB); protects against gzip bombs.
+/// Upper bound on the decompressed size of one gzip IDX file (the MNIST training images are
+/// 47 MB).
 const MAX_DECOMPRESSED: u64 = 1 << 30;
 
 /// IDX images: `count` images of `rows × cols` bytes, row-major.
@@ -31,24 +31,56 @@ pub struct IdxImages {
     pub pixels: Vec<u8>,
 }
 
-/// Returns `bytes` decompressed if it starts with the gzip magic (`1f 8b`), else as is.
-/// Decompression errors and outputs over 1 GiB are format errors naming `path`.
-pub fn maybe_gunzip<'a>(bytes: &'a [u8], path: &Path) -> Result<std::borrow::Cow<'a, [u8]>> {
-    if bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
-        let mut out = Vec::new();
-        let mut dec = flate2::read::MultiGzDecoder::new(bytes).take(MAX_DECOMPRESSED + 1);
-        dec.read_to_end(&mut out)
-            .map_err(|e| format_err(path, format!("gzip decompression failed: {e}")))?;
-        if out.len() as u64 > MAX_DECOMPRESSED {
+/// Whether `bytes` starts with the gzip magic number (`1f 8b`).
+pub fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
+}
+
+/// Returns `bytes` decompressed if it is gzip ([`is_gzip`]), else as is. At most `limit`
+/// bytes are decompressed (the caller detects an oversized stream by getting `limit` bytes
+/// back when it expects fewer); decompression errors are format errors naming `path`.
+pub fn maybe_gunzip<'a>(
+    bytes: &'a [u8],
+    path: &Path,
+    limit: u64,
+) -> Result<std::borrow::Cow<'a, [u8]>> {
+    if !is_gzip(bytes) {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    let mut out = Vec::new();
+    let mut dec = flate2::read::MultiGzDecoder::new(bytes).take(limit);
+    dec.read_to_end(&mut out)
+        .map_err(|e| format_err(path, format!("gzip decompression failed: {e}")))?;
+    Ok(std::borrow::Cow::Owned(out))
+}
+
+/// Decompresses (if gzip) an IDX file whose header (`header_len` bytes) announces its size
+/// through `total(header)`; reads at most one byte more than announced, so oversized files
+/// are detected without decompressing them entirely.
+fn idx_bytes<'a>(
+    bytes: &'a [u8],
+    path: &Path,
+    header_len: usize,
+    total: impl Fn(&[u8]) -> Option<usize>,
+) -> Result<std::borrow::Cow<'a, [u8]>> {
+    if !is_gzip(bytes) {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    let head = maybe_gunzip(bytes, path, header_len as u64)?;
+    if head.len() < header_len {
+        return Ok(head);
+    }
+    let limit = match total(&head) {
+        Some(t) if (t as u64) <= MAX_DECOMPRESSED => t as u64 + 1,
+        Some(t) => {
             return Err(format_err(
                 path,
-                format!("decompressed size exceeds {MAX_DECOMPRESSED} bytes"),
-            ));
+                format!("IDX header announces {t} bytes, over the {MAX_DECOMPRESSED}-byte limit"),
+            ))
         }
-        Ok(std::borrow::Cow::Owned(out))
-    } else {
-        Ok(std::borrow::Cow::Borrowed(bytes))
-    }
+        None => return Err(format_err(path, "IDX dimensions overflow")),
+    };
+    maybe_gunzip(bytes, path, limit)
 }
 
 fn be_u32(b: &[u8], off: usize) -> u32 {
@@ -100,7 +132,10 @@ fn check_size(actual: usize, header: usize, payload: Option<usize>, path: &Path)
 
 /// Parses an IDX image file (magic 2051), raw or gzip-compressed. `path` only labels errors.
 pub fn parse_idx_images(bytes: &[u8], path: &Path) -> Result<IdxImages> {
-    let b = maybe_gunzip(bytes, path)?;
+    let b = idx_bytes(bytes, path, 16, |h| {
+        let n = [4, 8, 12].map(|o| be_u32(h, o) as usize);
+        n[0].checked_mul(n[1])?.checked_mul(n[2])?.checked_add(16)
+    })?;
     check_magic(&b, IDX_IMAGES_MAGIC, 16, path)?;
     let count = be_u32(&b, 4) as usize;
     let rows = be_u32(&b, 8) as usize;
@@ -118,7 +153,7 @@ pub fn parse_idx_images(bytes: &[u8], path: &Path) -> Result<IdxImages> {
 /// Parses an IDX label file (magic 2049), raw or gzip-compressed; every label must be
 /// `< num_classes` (else an error with its offset). `path` only labels errors.
 pub fn parse_idx_labels(bytes: &[u8], path: &Path, num_classes: usize) -> Result<Vec<u32>> {
-    let b = maybe_gunzip(bytes, path)?;
+    let b = idx_bytes(bytes, path, 8, |h| (be_u32(h, 4) as usize).checked_add(8))?;
     check_magic(&b, IDX_LABELS_MAGIC, 8, path)?;
     let count = be_u32(&b, 4) as usize;
     check_size(b.len(), 8, Some(count), path)?;

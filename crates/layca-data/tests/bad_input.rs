@@ -99,6 +99,21 @@ fn idx_bad_inputs() {
         "junk.gz",
         &["gzip"],
     );
+    // Oversized gzip stream (detected after reading one byte past the announced size), and a
+    // gzip header announcing more than the 1 GiB limit.
+    assert_err_names(
+        parse_idx_images(&gz(&big), p("big.gz")),
+        "big.gz",
+        &["oversized"],
+    );
+    let claim = idx_images(1 << 20, 100, 100, &[0; 64]);
+    assert_err_names(
+        parse_idx_images(&gz(&claim), p("claim.gz")),
+        "claim.gz",
+        &["limit"],
+    );
+    let l = gz(&idx_labels(&[1, 2, 3]));
+    assert_eq!(parse_idx_labels(&l, p("ok.gz"), 10).unwrap(), vec![1, 2, 3]);
 }
 
 #[test]

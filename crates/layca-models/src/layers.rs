@@ -419,38 +419,61 @@ pub fn global_avg_pool(xs: &Tensor) -> Result<Tensor> {
     Ok(xs.mean(D::Minus1)?.mean(D::Minus1)?)
 }
 
-/// Inverted dropout (Keras/TF: kept units are scaled by `1/(1−rate)`), with its own
-/// seeded ChaCha8 stream so that a resumed run can reproduce its masks.
+/// Inverted dropout (Keras/TF: kept units are scaled by `1/(1−rate)`), with its own seeded
+/// mask stream so that a resumed run reproduces its masks.
+///
+/// * CPU tensors: masks come from a ChaCha8 stream owned by the layer, 16 bits per element:
+///   an element is kept when its `u16` is below `round((1 − rate)·2¹⁶)` (keep probability
+///   exact to 2⁻¹⁷, e.g. 0.699997 for rate 0.3).
+/// * Accelerator tensors: drawing ~10⁸ mask values per WRN step on the host would dominate the
+///   step time, so masks are drawn on the device (`Tensor::rand`, kept when `u ≥ rate`) and
+///   [`Dropout::set_seed`] also re-seeds the device generator (`Device::set_seed`, which on
+///   CUDA recreates the curand generator). Masks therefore differ between CPU and GPU runs but
+///   are reproducible on a given device from a given seed.
 #[derive(Debug)]
 pub struct Dropout {
     rate: f64,
     rng: Mutex<ChaCha8Rng>,
+    device: Device,
 }
 
 impl Dropout {
-    /// Dropout with drop probability `rate`.
-    pub(crate) fn new(rate: f64, seed: u64) -> Self {
-        Self {
+    /// Dropout with drop probability `rate` for tensors on `device`.
+    pub(crate) fn new(rate: f64, seed: u64, device: &Device) -> Self {
+        let d = Self {
             rate,
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
+            device: device.clone(),
+        };
+        d.set_seed(seed);
+        d
+    }
+
+    /// Re-seeds the mask stream (and the device generator on an accelerator).
+    pub fn set_seed(&self, seed: u64) {
+        *self.rng.lock().unwrap_or_else(|e| e.into_inner()) = ChaCha8Rng::seed_from_u64(seed);
+        if !self.device.is_cpu() {
+            if let Err(e) = self.device.set_seed(seed) {
+                // Cannot happen on CUDA/Metal; masks would stay random but valid.
+                eprintln!("layca-models: could not seed the dropout generator: {e}");
+            }
         }
     }
 
-    /// Re-seeds the mask stream.
-    pub(crate) fn set_seed(&self, seed: u64) {
-        *self.rng.lock().unwrap_or_else(|e| e.into_inner()) = ChaCha8Rng::seed_from_u64(seed);
-    }
-
     /// Applies dropout in train mode, identity otherwise.
-    ///
-    /// The mask is drawn on the host from the ChaCha8 byte stream, 16 bits per element: an
-    /// element is kept when its `u16` is below `round((1 − rate)·2¹⁶)` (keep probability exact
-    /// to 2⁻¹⁷, e.g. 0.699997 for rate 0.3), and kept elements are scaled by `1/(1 − rate)`.
     pub fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         if !train || self.rate == 0.0 {
             return Ok(xs.clone());
         }
         let keep = 1.0 - self.rate;
+        if !xs.device().is_cpu() {
+            let u = Tensor::rand(0f32, 1f32, xs.shape(), xs.device())?;
+            let mask = u
+                .ge(self.rate as f32)?
+                .to_dtype(xs.dtype())?
+                .affine(1.0 / keep, 0.0)?;
+            return Ok(xs.mul(&mask)?);
+        }
         let threshold = (keep * 65536.0).round() as u32;
         let n = xs.elem_count();
         let mut bytes = vec![0u8; 2 * n];

@@ -20,7 +20,28 @@
 //!   column `j` holds output unit `j`'s input weights ([`dense_unit_weights`],
 //!   [`hidden_features`]).
 //! * Every network can be built in `f32` (training) or `f64` (finite-difference checks) with
-//!   [`build_with_dtype`].
+//!   [`build_with_dtype`]. Initial values are drawn in `f64` from
+//!   `ChaCha8Rng::seed_from_u64(seed)`, kernel by kernel in forward order.
+//!
+//! ## Names (also the safetensors keys of [`save_weights`] / [`load_weights`])
+//! | network | kernels (forward order) |
+//! |---|---|
+//! | C10-CNN1, tiny-CNN | `conv{stage}_{i}` …, `dense` |
+//! | C10-CNN2 | `conv{stage}_{i}` …, `dense0`, `densef` |
+//! | ResNet-32/110 | `conv_in`, `s{stage}b{block}_a`, `_b`, (`_short` in projection blocks) …, `dense` (L2-exempt) |
+//! | WRN-28-10 | `conv_in`, `s{stage}b{block}_conv1`, `_conv2`, (`_short` in projection blocks) …, `dense` |
+//! | MNIST MLP | `dense0`, `densef` |
+//!
+//! Others (MLP only): `dense0.bias`, `bn0.gamma`, `bn0.beta`, `densef.bias`. Buffers of a BN
+//! layer `<bn>`: `<bn>.moving_mean`, `<bn>.moving_variance` and, because Keras 2.1.2 / TF 1.4
+//! update them with a zero-debiased moving average, `<bn>.biased_mean`,
+//! `<bn>.biased_variance`, `<bn>.local_step` (see [`layers::BnConfig::zero_debias`]).
+//!
+//! ## candle 0.11.1 traps handled here
+//! * `max_pool2d`'s backward is wrong, and a `max` reduction duplicates the gradient on ties:
+//!   [`layers::max_pool`] routes it to the first maximum only (ties are systematic when BN
+//!   follows a ReLU, as in C10-CNN1).
+//! * BN running statistics are buffers ([`Network::buffers`]), never parameters.
 #![warn(missing_docs)]
 
 use std::path::PathBuf;

@@ -58,7 +58,7 @@ impl Resnet {
         dtype: DType,
         device: &Device,
     ) -> Result<Self> {
-        if depth < 8 || (depth - 2) % 6 != 0 {
+        if depth < 8 || !(depth - 2).is_multiple_of(6) {
             return Err(ModelError::Input(format!(
                 "ResNet depth must be 6n+2, got {depth}"
             )));

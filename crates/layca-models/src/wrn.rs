@@ -68,7 +68,7 @@ impl Wrn {
         dtype: DType,
         device: &Device,
     ) -> Result<Self> {
-        if depth < 10 || (depth - 4) % 6 != 0 || k == 0 {
+        if depth < 10 || !(depth - 4).is_multiple_of(6) || k == 0 {
             return Err(ModelError::Input(format!(
                 "WRN depth must be 6N+4 (got {depth}) and k ≥ 1 (got {k})"
             )));
@@ -142,7 +142,7 @@ impl Wrn {
         }
         let bn_out = BatchNorm::new("bn_out", c_in, bn, dtype, device)?;
         let dense = Dense::new("dense", c_in, classes, false, init, &mut rng, dtype, device)?;
-        let dropout = Dropout::new(rate, sub_seed(&mut rng));
+        let dropout = Dropout::new(rate, sub_seed(&mut rng), device);
         Ok(Self {
             conv_in,
             blocks,

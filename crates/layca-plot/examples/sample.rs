@@ -134,7 +134,49 @@ fn main() -> Result<(), layca_plot::PlotError> {
         .collect();
     g.cell_height = 400;
     render_grid(&g, &dir.join("curves"))?;
-    let _ = cycle_color(0);
+    // Figure 4 layout: rotation row without tick labels, accuracy row with labels.
+    let mut top = Vec::new();
+    let mut bottom = Vec::new();
+    for (c, head) in ["No warmup", "5 epochs", "Layca"].iter().enumerate() {
+        let curves = (0..40)
+            .map(|l| {
+                (0..30)
+                    .map(|k| {
+                        1.0 / (1.0 + (-(k as f64 - 8.0 - (l % 9) as f64 - c as f64) / 2.0).exp())
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut rp = RotationPanel::new(head.to_string(), curves, XConvention::PrependZero)
+            .with_x((0.0, 25.0), vec![0.0, 10.0, 25.0]);
+        rp.title.push(eta_title(0.9243 - 0.01 * c as f64));
+        top.push(rp.to_panel()?);
+        let mut y = Axis::new(0.05, 1.05).with_ticks(vec![0.25, 0.5, 0.75, 1.0]);
+        if c == 0 {
+            y = y.with_label("Training acc");
+        } else {
+            y = y.without_tick_labels();
+        }
+        let mut p = Panel::new(
+            Axis::new(0.0, 25.0)
+                .with_ticks(vec![0.0, 10.0, 25.0])
+                .with_label("Epoch"),
+            y,
+        );
+        p.push(Series::from_y(
+            None,
+            cycle_color(0),
+            (0..26)
+                .map(|e| 0.75 - 0.5 * (-(e as f64) / 4.0).exp())
+                .collect(),
+        ));
+        bottom.push(p);
+    }
+    let mut g = Grid::new(vec![top, bottom]);
+    g.col_headers = vec!["SGD + L_{2}".into(), "SGD + L_{2}".into(), "Layca".into()];
+    g.cell_height = 380;
+    g.cell_width = 400;
+    render_grid(&g, &dir.join("fig04"))?;
     println!("wrote {}", dir.display());
     Ok(())
 }

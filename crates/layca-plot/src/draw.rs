@@ -131,23 +131,12 @@ fn visible_ticks(a: &Axis) -> Vec<f64> {
 }
 
 /// Space needed around a panel's plotting area.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Margins {
     pub top: f64,
     pub left: f64,
     pub bottom: f64,
     pub right: f64,
-}
-
-impl Margins {
-    fn max(self, o: Margins) -> Margins {
-        Margins {
-            top: self.top.max(o.top),
-            left: self.left.max(o.left),
-            bottom: self.bottom.max(o.bottom),
-            right: self.right.max(o.right),
-        }
-    }
 }
 
 fn y_tick_label_width(p: &Panel, s: &Sizes) -> f64 {
@@ -572,7 +561,10 @@ fn draw_curve_labels<DB: DrawingBackend>(
 pub(crate) struct GridScene<'a> {
     grid: &'a Grid,
     s: Sizes,
-    m: Margins,
+    /// Per row: top and bottom margins (max over the row), so plots of a row align.
+    row_m: Vec<(f64, f64)>,
+    /// Per column: left and right margins (max over the column).
+    col_m: Vec<(f64, f64)>,
     header_h: f64,
     row_label_w: f64,
     colorbar_w: f64,
@@ -585,13 +577,16 @@ impl<'a> GridScene<'a> {
     /// Lays out a validated grid; errors if the cells are too small for their labels.
     pub fn new(grid: &'a Grid) -> Result<Self, String> {
         let s = Sizes::new(grid.font_px);
-        let m = grid
-            .panels
-            .iter()
-            .flatten()
-            .map(|p| panel_margins(p, &s))
-            .fold(Margins::default(), Margins::max);
         let (rows, cols) = grid.shape();
+        let mut row_m = vec![(0.0f64, 0.0f64); rows];
+        let mut col_m = vec![(0.0f64, 0.0f64); cols];
+        for (r, row) in grid.panels.iter().enumerate() {
+            for (c, p) in row.iter().enumerate() {
+                let m = panel_margins(p, &s);
+                row_m[r] = (row_m[r].0.max(m.top), row_m[r].1.max(m.bottom));
+                col_m[c] = (col_m[c].0.max(m.left), col_m[c].1.max(m.right));
+            }
+        }
         let header_h = if grid.col_headers.is_empty() {
             0.0
         } else {
@@ -615,8 +610,14 @@ impl<'a> GridScene<'a> {
         };
         let width = row_label_w + cols as f64 * grid.cell_width as f64 + colorbar_w;
         let height = header_h + rows as f64 * grid.cell_height as f64 + legend_h;
-        let plot_w = grid.cell_width as f64 - m.left - m.right;
-        let plot_h = grid.cell_height as f64 - m.top - m.bottom;
+        let plot_w = col_m
+            .iter()
+            .map(|(l, r)| grid.cell_width as f64 - l - r)
+            .fold(f64::INFINITY, f64::min);
+        let plot_h = row_m
+            .iter()
+            .map(|(t, b)| grid.cell_height as f64 - t - b)
+            .fold(f64::INFINITY, f64::min);
         if plot_w < 10.0 || plot_h < 10.0 {
             return Err(format!(
                 "cells of {}x{} px leave no room for the plotting area with {} px fonts",
@@ -626,7 +627,8 @@ impl<'a> GridScene<'a> {
         Ok(GridScene {
             grid,
             s,
-            m,
+            row_m,
+            col_m,
             header_h,
             row_label_w,
             colorbar_w,
@@ -640,10 +642,10 @@ impl<'a> GridScene<'a> {
         let x = self.row_label_w + c as f64 * self.grid.cell_width as f64;
         let y = self.header_h + r as f64 * self.grid.cell_height as f64;
         Rect {
-            x0: x + self.m.left,
-            y0: y + self.m.top,
-            x1: x + self.grid.cell_width as f64 - self.m.right,
-            y1: y + self.grid.cell_height as f64 - self.m.bottom,
+            x0: x + self.col_m[c].0,
+            y0: y + self.row_m[r].0,
+            x1: x + self.grid.cell_width as f64 - self.col_m[c].1,
+            y1: y + self.grid.cell_height as f64 - self.row_m[r].1,
         }
     }
 }
@@ -659,7 +661,13 @@ impl Scene for GridScene<'_> {
         let (rows, cols) = g.shape();
         for (r, row) in g.panels.iter().enumerate() {
             for (c, p) in row.iter().enumerate() {
-                draw_panel(root, p, self.plot_rect(r, c), self.m, s)?;
+                let m = Margins {
+                    top: self.row_m[r].0,
+                    left: self.col_m[c].0,
+                    bottom: self.row_m[r].1,
+                    right: self.col_m[c].1,
+                };
+                draw_panel(root, p, self.plot_rect(r, c), m, s)?;
             }
         }
         for (c, h) in g.col_headers.iter().enumerate() {

@@ -635,7 +635,7 @@ pub struct Figure8Data {
 
 impl Figure8Data {
     /// Panel (a): one curve per run in colours C0, C1, …, labelled along the curves,
-    /// x = record index in `[0, max(len − 1)]`, y in [0, 1].
+    /// record k at x = k, x-axis from 0 to the last record index rounded up to tens, y in [0, 1].
     pub fn rotation_panel(&self) -> Result<Panel> {
         self.validate()?;
         let n = self
@@ -644,7 +644,13 @@ impl Figure8Data {
             .map(|r| r.rotation_curve.len())
             .max()
             .unwrap_or(1);
-        let x_max = (n.saturating_sub(1)).max(1) as f64;
+        // Last record index, rounded up to tens (100 records → x in [0, 100] like the paper).
+        let last = n.saturating_sub(1);
+        let x_max = if last >= 10 {
+            (last.div_ceil(10) * 10) as f64
+        } else {
+            last.max(1) as f64
+        };
         let mut panel = Panel::new(
             Axis::new(0.0, x_max).with_label("Epoch"),
             Axis::new(0.0, 1.0).with_label("Cosine distance"),
@@ -814,6 +820,32 @@ mod tests {
             .unwrap();
         assert_eq!(p.series[1].x, vec![0.0, 1.0]);
         assert_eq!(p.series[1].y, vec![0.3, 0.4]);
+    }
+
+    #[test]
+    fn figure8_panel_axes() {
+        let run = |len: usize| Figure8Run {
+            label: "lr = 3^-2".into(),
+            rotation_curve: vec![0.5; len],
+            features: vec![vec![0.0; 4]],
+            train_acc: 1.0,
+            test_acc: 0.9,
+        };
+        let data = |len| Figure8Data {
+            runs: vec![run(len), run(3)],
+            init_features: vec![vec![0.0; 4]],
+        };
+        // 100 epochs recorded at x = 0..99 → axis [0, 100], like the paper's figure.
+        let p = data(100).rotation_panel().unwrap();
+        assert_eq!((p.x.min, p.x.max), (0.0, 100.0));
+        assert_eq!(p.x.ticks, vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
+        assert_eq!(p.series[0].x[99], 99.0);
+        assert_eq!(p.series[1].color.hex(), "#ff7f0e");
+        assert_eq!(data(101).rotation_panel().unwrap().x.max, 100.0);
+        assert_eq!(data(4).rotation_panel().unwrap().x.max, 3.0);
+        let g = data(5).feature_grid().unwrap();
+        assert_eq!(g.rows.len(), 3);
+        assert_eq!(g.rows[1].label, vec!["Train: 100.0 %", "Test: 90.0 %"]);
     }
 
     #[test]

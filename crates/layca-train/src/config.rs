@@ -95,6 +95,9 @@ pub struct RunConfig {
     pub schedule: Option<Schedule>,
     /// Epochs; `None` = the task default.
     pub epochs: Option<usize>,
+    /// Mini-batch size; `None` = the task default.
+    #[serde(default)]
+    pub batch_size: Option<usize>,
     /// Seed of data order, augmentation and dropout (the initialisation is shared per task).
     pub seed: u64,
     /// Apply the task's stopping criteria.
@@ -122,6 +125,7 @@ impl RunConfig {
             warmup_epochs: 0,
             schedule: None,
             epochs: None,
+            batch_size: None,
             seed: 1,
             stopping: true,
             record_steps: false,
@@ -150,6 +154,9 @@ impl RunConfig {
                 "l2",
                 format!("must be finite and >= 0, got {}", self.l2),
             ));
+        }
+        if self.batch_size == Some(0) {
+            return Err(TrainError::config("batch_size", "must be >= 1"));
         }
         if self.epochs == Some(0) {
             return Err(TrainError::config("epochs", "must be >= 1"));
@@ -250,6 +257,9 @@ impl RunConfig {
         }
         if let Some(e) = self.epochs {
             id.push_str(&format!("_ep{e}"));
+        }
+        if let Some(b) = self.batch_size {
+            id.push_str(&format!("_bs{b}"));
         }
         if self.schedule.is_some() {
             // Distinguish custom schedules by a short content hash.

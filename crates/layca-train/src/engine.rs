@@ -223,7 +223,7 @@ impl Engine {
                 "the training set is empty",
             ));
         }
-        let bs = spec.batch_size;
+        let bs = cfg.batch_size.unwrap_or(spec.batch_size);
         let steps_per_epoch = if spec.full_batches_only {
             (n_train / bs).max(1)
         } else {

@@ -206,7 +206,7 @@ fn initialiser_ranges_and_moments() {
 #[test]
 fn dropout_rate_scaling_and_seed() {
     let dev = Device::Cpu;
-    let d = Dropout::new(0.3, 1);
+    let d = Dropout::new(0.3, 1, &dev);
     let x = Tensor::ones(100_000, DType::F32, &dev).unwrap();
     let y: Vec<f32> = d.forward_t(&x, true).unwrap().to_vec1().unwrap();
     let kept = y.iter().filter(|v| **v != 0.0).count() as f64 / y.len() as f64;

@@ -1,6 +1,6 @@
 //! MNIST MLP: structure, train/eval behaviour, one SGD step, save/load.
 
-use candle_core::{DType, Device, IndexOp};
+use candle_core::{DType, Device, IndexOp, Tensor};
 
 use super::util::{input, labels, loss, scalar, sgd_step};
 use crate::{build, build_with_dtype, hidden_features, load_weights, save_weights, Arch};
@@ -101,5 +101,38 @@ fn mlp_save_load_roundtrip() {
     std::fs::write(&wrong, b"not a safetensors file").unwrap();
     let err = load_weights(b.as_ref(), &wrong).unwrap_err().to_string();
     assert!(err.contains("wrong.safetensors"), "{err}");
+    // A file of another architecture: the error names the file and an unexpected tensor.
+    let vgg = build(Arch::C10Cnn1, 0, &dev).unwrap();
+    let err = load_weights(vgg.as_ref(), &path).unwrap_err().to_string();
+    assert!(
+        err.contains("mlp.safetensors") && err.contains("dense0.bias"),
+        "{err}"
+    );
+    // Right names, wrong shape: the error names the tensor and both shapes.
+    let mut map = std::collections::HashMap::new();
+    for nv in crate::state(a.as_ref()) {
+        let t = if nv.name == "densef" {
+            Tensor::zeros((784, 11), DType::F32, &dev).unwrap()
+        } else {
+            nv.var.as_detached_tensor()
+        };
+        map.insert(nv.name, t);
+    }
+    let bad = dir.join("bad.safetensors");
+    candle_core::safetensors::save(&map, &bad).unwrap();
+    let err = load_weights(b.as_ref(), &bad).unwrap_err().to_string();
+    assert!(
+        err.contains("bad.safetensors") && err.contains("`densef`") && err.contains("[784, 11]"),
+        "{err}"
+    );
+    // Nothing was modified by the failed load.
+    assert_eq!(fb, scalar(&loss(b.as_ref(), &xs, &ys, false)));
+    // No temporary file is left behind by save.
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }
