@@ -33,8 +33,16 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 fn angle(a: &[f64], b: &[f64]) -> f64 {
     let na = dot(a, a).sqrt();
     let nb = dot(b, b).sqrt();
-    let d: f64 = a.iter().zip(b).map(|(x, y)| (x / na - y / nb).powi(2)).sum();
-    let s: f64 = a.iter().zip(b).map(|(x, y)| (x / na + y / nb).powi(2)).sum();
+    let d: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x / na - y / nb).powi(2))
+        .sum();
+    let s: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x / na + y / nb).powi(2))
+        .sum();
     2.0 * d.sqrt().atan2(s.sqrt())
 }
 
@@ -63,28 +71,25 @@ fn case() -> impl Strategy<Value = Case> {
                 prop_oneof![1 => Just(0.0), 8 => (-8.0f64..=8.0).prop_map(|e| 10f64.powf(e))],
             )
         })
-        .prop_filter_map(
-            "non-zero weights",
-            |(r, c, pu, pe, su, se, radial, rho)| {
-                let ps = 10f64.powi(pe);
-                let p: Vec<f32> = pu.iter().map(|x| (x * ps) as f32).collect();
-                if p.iter().all(|&x| x == 0.0) {
-                    return None;
+        .prop_filter_map("non-zero weights", |(r, c, pu, pe, su, se, radial, rho)| {
+            let ps = 10f64.powi(pe);
+            let p: Vec<f32> = pu.iter().map(|x| (x * ps) as f32).collect();
+            if p.iter().all(|&x| x == 0.0) {
+                return None;
+            }
+            let s: Vec<f32> = match se {
+                None => vec![0.0; p.len()],
+                Some(e) => {
+                    let ss = 10f64.powi(e);
+                    let pn = p.iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt();
+                    su.iter()
+                        .zip(&p)
+                        .map(|(x, &pi)| (x * ss + radial * ss * pi as f64 / pn) as f32)
+                        .collect()
                 }
-                let s: Vec<f32> = match se {
-                    None => vec![0.0; p.len()],
-                    Some(e) => {
-                        let ss = 10f64.powi(e);
-                        let pn = p.iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt();
-                        su.iter()
-                            .zip(&p)
-                            .map(|(x, &pi)| (x * ss + radial * ss * pi as f64 / pn) as f32)
-                            .collect()
-                    }
-                };
-                Some(Case { r, c, p, s, rho })
-            },
-        )
+            };
+            Some(Case { r, c, p, s, rho })
+        })
 }
 
 proptest! {

@@ -237,13 +237,13 @@ pub fn hf_shards(cache: &Path, spec: &HfSpec, prefix: &str) -> Result<Vec<PathBu
     }
     #[cfg(feature = "hub")]
     {
-        download_shards(spec, prefix)?;
-        let found = cached_shards(&cache, spec.repo, prefix);
+        download_shards(cache, spec, prefix)?;
+        let found = cached_shards(cache, spec.repo, prefix);
         if !found.is_empty() {
             return Ok(found);
         }
         Err(missing_message(
-            &cache,
+            cache,
             spec,
             prefix,
             "not found after download",

@@ -140,6 +140,12 @@ pub fn parse_idx_images(bytes: &[u8], path: &Path) -> Result<IdxImages> {
     let count = be_u32(&b, 4) as usize;
     let rows = be_u32(&b, 8) as usize;
     let cols = be_u32(&b, 12) as usize;
+    if rows == 0 || cols == 0 {
+        return Err(format_err(
+            path,
+            format!("degenerate IDX image size {rows}x{cols} (offset 8)"),
+        ));
+    }
     let payload = count.checked_mul(rows).and_then(|x| x.checked_mul(cols));
     check_size(b.len(), 16, payload, path)?;
     Ok(IdxImages {

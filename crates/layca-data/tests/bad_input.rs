@@ -70,6 +70,13 @@ fn idx_bad_inputs() {
         "img-as-lab",
         &["magic"],
     );
+    // Zero-sized images (a huge count of empty images would be "valid" by size).
+    let zero = idx_images(520_093_696, 0, 4192, &[]);
+    assert_err_names(
+        parse_idx_images(&zero, p("zero")),
+        "zero",
+        &["degenerate", "0x4192"],
+    );
     // Dimensions whose product overflows usize must not panic.
     let huge = idx_images(u32::MAX, u32::MAX, u32::MAX, &[]);
     assert_err_names(parse_idx_images(&huge, p("huge")), "huge", &[]);

@@ -321,3 +321,43 @@ fn hf_cifar_parquet_rgb_round_trip_without_transpose() {
     let one = load_hf_parquet(&snap.join("test-00000-of-00001.parquet"), &spec).unwrap();
     assert_eq!(one, test);
 }
+
+#[test]
+fn hf_cifar100_uses_fine_label_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir
+        .path()
+        .join("datasets--uoft-cs--cifar100/snapshots/r/cifar100");
+    let img = |k: usize| {
+        png(&image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(
+            32,
+            32,
+            |x, y| {
+                let (x, y) = (x as usize, y as usize);
+                image::Rgb([
+                    pattern(k, 0, y, x),
+                    pattern(k, 1, y, x),
+                    pattern(k, 2, y, x),
+                ])
+            },
+        )))
+    };
+    let rows = vec![(img(0), 99), (img(1), 57)];
+    write_hf_parquet(
+        &snap.join("train-00000-of-00001.parquet"),
+        "img",
+        "fine_label",
+        &rows,
+    );
+    write_hf_parquet(
+        &snap.join("test-00000-of-00001.parquet"),
+        "img",
+        "fine_label",
+        &rows[1..],
+    );
+    let (train, test) = load_hf_in(dir.path(), &layca_data::HF_CIFAR100).unwrap();
+    assert_eq!(train.num_classes, 100);
+    assert_eq!(train.labels, vec![99, 57]);
+    assert_eq!(test.labels, vec![57]);
+    assert_eq!(test.image(0), cifar_pixels(1).as_slice());
+}

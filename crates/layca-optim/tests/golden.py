@@ -49,7 +49,7 @@ def run(base,control,rates=None,wd=0.0):
     return ps
 BASES=[('sgd',('sgd',0.0,False)),('sgd_momentum',('sgd',0.9,False)),('sgd_nesterov',('sgd',0.9,True)),
        ('sgd_amom',('amom',0.9)),('adam',('adam',)),('rmsprop',('rmsprop',)),('adagrad',('adagrad',))]
-def fmt(ps): return '[' + ', '.join('%.17e'%x for x in ps[0]+ps[1]) + ']'
+def fmt(ps): return '[' + ', '.join(repr(x) for x in ps[0]+ps[1]) + ']'
 for bn,b in BASES:
     for c in ['none','layca','lars']:
         print('    ("%s", "%s", %s),'%(bn,c,fmt(run(b,c))))

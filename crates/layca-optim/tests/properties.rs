@@ -21,8 +21,16 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 fn angle(a: &[f64], b: &[f64]) -> f64 {
     let na = dot(a, a).sqrt();
     let nb = dot(b, b).sqrt();
-    let d: f64 = a.iter().zip(b).map(|(x, y)| (x / na - y / nb).powi(2)).sum();
-    let s: f64 = a.iter().zip(b).map(|(x, y)| (x / na + y / nb).powi(2)).sum();
+    let d: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x / na - y / nb).powi(2))
+        .sum();
+    let s: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x / na + y / nb).powi(2))
+        .sum();
     2.0 * d.sqrt().atan2(s.sqrt())
 }
 
@@ -135,7 +143,10 @@ fn zero_norm_kernel_is_a_clear_error_and_nothing_changes() {
         + ks[1].var.as_tensor().sum_all().unwrap())
     .unwrap();
     let e = opt.step(&l.backward().unwrap()).unwrap_err();
-    assert!(matches!(e, OptimError::Core(layca_core::CoreError::ZeroNorm { .. })));
+    assert!(matches!(
+        e,
+        OptimError::Core(layca_core::CoreError::ZeroNorm { .. })
+    ));
     assert!(e.to_string().contains("conv2"), "{e}");
     // the step was not committed: conv1 unchanged, counter unchanged
     assert_eq!(vals(ks[0].var.as_tensor()), vec![1.0, 2.0, 3.0, 4.0]);
@@ -154,8 +165,14 @@ fn config_errors_name_the_field() {
         OptimConfig::sgd_layca(0.1).with_multipliers(Multipliers::Explicit(vec![1.0, 2.0])),
         "multipliers",
     );
-    bad(OptimConfig::sgd_layca(0.1).with_multipliers(Multipliers::Alpha(2.0)), "alpha");
-    bad(OptimConfig::sgd_layca(0.1).with_l2(1e-3, vec!["dense".into()]), "l2_exclude");
+    bad(
+        OptimConfig::sgd_layca(0.1).with_multipliers(Multipliers::Alpha(2.0)),
+        "alpha",
+    );
+    bad(
+        OptimConfig::sgd_layca(0.1).with_l2(1e-3, vec!["dense".into()]),
+        "l2_exclude",
+    );
     bad(
         OptimConfig::new(
             layca_optim::BaseOptimizer::sgd_momentum(1.5, false),
@@ -197,10 +214,17 @@ fn candle_nn_optimizer_trait() {
     let k = var("k", &[3.0, 4.0, 0.0, 0.0], &[2, 2]);
     let b = var("b", &[1.0, 1.0], &[2]);
     let cfg = OptimConfig::sgd_layca(0.5);
-    let mut opt = <LaycaOptimizer as Optimizer>::new(vec![k.var.clone(), b.var.clone()], cfg).unwrap();
+    let mut opt =
+        <LaycaOptimizer as Optimizer>::new(vec![k.var.clone(), b.var.clone()], cfg).unwrap();
     assert_eq!(opt.kernel_names(), vec!["kernel0"]);
     assert_eq!(opt.others().len(), 1);
-    let loss = (k.var.as_tensor().narrow(0, 0, 1).unwrap().sum_all().unwrap()
+    let loss = (k
+        .var
+        .as_tensor()
+        .narrow(0, 0, 1)
+        .unwrap()
+        .sum_all()
+        .unwrap()
         + b.var.as_tensor().sum_all().unwrap())
     .unwrap();
     opt.backward_step(&loss).unwrap();

@@ -192,3 +192,69 @@ pub fn run(common: &Common, out: &Path, epochs: Option<usize>) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paper_schedules_are_encoded() {
+        let cfgs = configs(None, false);
+        let rates: Vec<(f64, f64, f64)> = cfgs
+            .iter()
+            .map(|c| {
+                let s = c.full_schedule();
+                (s.rate(0, 0, 5), s.rate(92, 0, 5), s.rate(99, 4, 5))
+            })
+            .collect();
+        let r = |e: f64| 3f64.powf(e);
+        // 3^-2: ÷5 from epoch 90; 3^-2.5 and 3^-3: ÷5 from 95; 3^-4 constant.
+        let expect = [
+            (r(-2.0), r(-2.0) / 5.0, r(-2.0) / 5.0),
+            (r(-2.5), r(-2.5), r(-2.5) / 5.0),
+            (r(-3.0), r(-3.0), r(-3.0) / 5.0),
+            (r(-4.0), r(-4.0), r(-4.0)),
+        ];
+        for (got, want) in rates.iter().zip(expect) {
+            assert!((got.0 - want.0).abs() < 1e-12 && (got.1 - want.1).abs() < 1e-12 && (got.2 - want.2).abs() < 1e-12);
+        }
+        assert!(cfgs.iter().all(|c| c.num_epochs() == 100 && c.batch_size.is_none()));
+        assert!(configs(None, true).iter().all(|c| c.batch_size == Some(2048)));
+    }
+
+    #[test]
+    fn figure_8_end_to_end_at_small_scale() {
+        let tmp = tempfile::tempdir().unwrap();
+        let common = Common {
+            runs: tmp.path().join("runs"),
+            device: "cpu".into(),
+            data_dir: None,
+            quiet: true,
+        };
+        let out = tmp.path().join("figures");
+        run(&common, &out, Some(2)).unwrap();
+        for f in ["fig08.png", "fig08.svg", "fig08.json"] {
+            assert!(out.join(f).is_file(), "{f} missing");
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("fig08.json")).unwrap()).unwrap();
+        assert_eq!(json["figure"], 8);
+        let runs = json["runs"].as_array().unwrap();
+        assert_eq!(runs.len(), 4);
+        let mut last = f64::INFINITY;
+        for r in runs {
+            let acc = r["test_acc"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&acc) && acc > 0.3, "test acc {acc}");
+            assert!((0.0..=1.0).contains(&r["train_acc"].as_f64().unwrap()));
+            let d = r["final_rotation"]["dense0"].as_f64().unwrap();
+            assert_eq!(r["rotation_curve"]["dense0"].as_array().unwrap().len(), 2);
+            // Larger ρ(0) rotates more: the runs are listed from the largest ρ(0) down.
+            assert!(d > 0.0 && d < last, "rotation {d} after {last}");
+            last = d;
+        }
+        // A second call reuses the finished runs (no rerun) and rewrites the same JSON.
+        let before = std::fs::read(out.join("fig08.json")).unwrap();
+        run(&common, &out, Some(2)).unwrap();
+        assert_eq!(before, std::fs::read(out.join("fig08.json")).unwrap());
+    }
+}
