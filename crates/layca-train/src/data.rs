@@ -55,7 +55,8 @@ pub fn load_task_data(task: TaskId, source: &DataSource, device: &Device) -> Res
     let kind = task.spec().dataset;
     let (train, test): (Dataset, Dataset) = match (kind, source) {
         (DatasetKind::Mnist, DataSource::Embedded) => {
-            let (train, test) = layca_data::embedded_mnist_split(EMBEDDED_MNIST_PER_CLASS, DATA_SEED)?;
+            let (train, test) =
+                layca_data::embedded_mnist_split(EMBEDDED_MNIST_PER_CLASS, DATA_SEED)?;
             let norm = Normalizer::fit(&train);
             return Ok(TaskData {
                 train: TensorDataset::new(&train, norm, device)?,

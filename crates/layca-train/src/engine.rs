@@ -253,7 +253,7 @@ impl Engine {
         if pointer_path.exists() {
             let ptr: CheckpointPointer = read_json(&pointer_path)?;
             let ck = dir.root().join(&ptr.dir);
-            layca_models::load_weights(net.as_ref(), &ck.join("weights.safetensors"))?;
+            layca_models::load_weights(net.as_ref(), ck.join("weights.safetensors"))?;
             opt.load_state(&ck.join("optim.safetensors"))?;
             state = ptr.state;
             history = dir.read_history()?;
@@ -436,7 +436,7 @@ impl Engine {
                 state.best_val_acc = val_acc;
                 state.best_val_epoch = epoch;
                 if spec.best_val_checkpoint {
-                    layca_models::save_weights(net.as_ref(), &dir.best_weights())?;
+                    layca_models::save_weights(net.as_ref(), dir.best_weights())?;
                 }
             }
             state.next_epoch = epoch + 1;
@@ -463,13 +463,13 @@ impl Engine {
         bar.finish_and_clear();
 
         // Final evaluation.
-        layca_models::save_weights(net.as_ref(), &dir.final_weights())?;
+        layca_models::save_weights(net.as_ref(), dir.final_weights())?;
         let end_rotation = monitor.cosine_distances(&kernel_tensors(&kernels))?;
         let last = history
             .last()
             .ok_or_else(|| TrainError::config("epochs", "no epoch was run"))?;
         let (test_loss, test_acc) = if spec.best_val_checkpoint && dir.best_weights().exists() {
-            layca_models::load_weights(net.as_ref(), &dir.best_weights())?;
+            layca_models::load_weights(net.as_ref(), dir.best_weights())?;
             evaluate(net.as_ref(), &data.test, self.eval_batch)?
         } else {
             (last.test_loss, last.test_acc)
@@ -516,7 +516,7 @@ impl Engine {
             path: ck.clone(),
             source,
         })?;
-        layca_models::save_weights(net, &ck.join("weights.safetensors"))?;
+        layca_models::save_weights(net, ck.join("weights.safetensors"))?;
         opt.save_state(&ck.join("optim.safetensors"))?;
         let pointer_path = dir.root().join("checkpoint.json");
         let old: Option<CheckpointPointer> = if pointer_path.exists() {

@@ -5,7 +5,9 @@ use candle_core::Device;
 use layca_core::Schedule;
 use layca_data::{Dataset, Normalizer, TensorDataset};
 use layca_train::data::{load_task_data, DataSource};
-use layca_train::{ControlKind, Engine, OptimizerKind, RunConfig, RunStatus, TaskData, TaskId, TrainError};
+use layca_train::{
+    ControlKind, Engine, OptimizerKind, RunConfig, RunStatus, TaskData, TaskId, TrainError,
+};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -69,13 +71,24 @@ fn killed_run_resumes_to_identical_results() {
             let mut e = engine(tmp.path());
             e.interrupt_after_steps = Some(k);
             let err = e.run(&cfg, small_data()).unwrap_err();
-            assert!(matches!(err, TrainError::Interrupted { steps } if steps == k), "{err}");
+            assert!(
+                matches!(err, TrainError::Interrupted { steps } if steps == k),
+                "{err}"
+            );
         }
         let rec = engine(tmp.path()).run(&cfg, small_data()).unwrap();
         let dir = engine(tmp.path()).run_dir(&cfg);
         assert_eq!(rec.metrics, rec_full.metrics, "kills {kills:?}");
-        assert_eq!(read(&dir.history()), read(&dir_full.history()), "history, kills {kills:?}");
-        assert_eq!(read(&dir.steps()), read(&dir_full.steps()), "steps, kills {kills:?}");
+        assert_eq!(
+            read(&dir.history()),
+            read(&dir_full.history()),
+            "history, kills {kills:?}"
+        );
+        assert_eq!(
+            read(&dir.steps()),
+            read(&dir_full.steps()),
+            "steps, kills {kills:?}"
+        );
         assert_eq!(
             read(&dir.final_weights()),
             read(&dir_full.final_weights()),
@@ -86,7 +99,9 @@ fn killed_run_resumes_to_identical_results() {
     assert_eq!(history.len(), 4);
     assert_eq!(dir_full.read_steps().unwrap().len(), 8);
     // Learning rate follows the schedule, and Layca rotates the kernels.
-    assert!((history[1].lr - cfg.rho0).abs() < 1e-12 && (history[2].lr - 0.2 * cfg.rho0).abs() < 1e-12);
+    assert!(
+        (history[1].lr - cfg.rho0).abs() < 1e-12 && (history[2].lr - 0.2 * cfg.rho0).abs() < 1e-12
+    );
     assert!(history[3].rotation.iter().all(|&d| d > 0.0 && d < 1.0));
 }
 
@@ -100,7 +115,11 @@ fn per_step_rates_equal_the_layca_rate() {
     assert_eq!(steps.len(), 2);
     for s in &steps {
         for &r in &s.rates {
-            assert!((r - cfg.rho0).abs() / cfg.rho0 < 1e-3, "rate {r} vs rho {}", cfg.rho0);
+            assert!(
+                (r - cfg.rho0).abs() / cfg.rho0 < 1e-3,
+                "rate {r} vs rho {}",
+                cfg.rho0
+            );
         }
     }
 }
@@ -137,7 +156,11 @@ fn nan_loss_stops_with_a_clear_message_and_keeps_earlier_results() {
     assert!(err.to_string().contains("non-finite"), "{err}");
     let rec = engine(tmp.path()).run_dir(&bad).record().unwrap().unwrap();
     assert!(matches!(rec.status, RunStatus::Failed { ref error } if error.contains("non-finite")));
-    assert_eq!(before, read(&good_dir.run_json()), "an earlier run was touched");
+    assert_eq!(
+        before,
+        read(&good_dir.run_json()),
+        "an earlier run was touched"
+    );
 }
 
 #[test]
@@ -145,20 +168,34 @@ fn invalid_configs_and_missing_data_are_reported_by_name() {
     let tmp = tempfile::tempdir().unwrap();
     let mut c = cfg(1);
     c.alpha = -1.5;
-    let err = engine(tmp.path()).run(&c, small_data()).unwrap_err().to_string();
+    let err = engine(tmp.path())
+        .run(&c, small_data())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("alpha"), "{err}");
     let mut c = cfg(1);
     c.rho0 = -0.1;
-    let err = engine(tmp.path()).run(&c, small_data()).unwrap_err().to_string();
+    let err = engine(tmp.path())
+        .run(&c, small_data())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("rho0"), "{err}");
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "nothing may be written");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "nothing may be written"
+    );
 
     let err = TaskId::parse("imagenet-1k").unwrap_err().to_string();
     assert!(err.contains("imagenet-1k"), "{err}");
 
     let missing = tmp.path().join("no-such-mnist");
-    let err = load_task_data(TaskId::Mnist, &DataSource::Dir(missing.clone()), &Device::Cpu)
-        .unwrap_err()
-        .to_string();
+    let err = load_task_data(
+        TaskId::Mnist,
+        &DataSource::Dir(missing.clone()),
+        &Device::Cpu,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("no-such-mnist"), "{err}");
 }

@@ -139,7 +139,7 @@ pub fn run(common: &Common, out: &Path, epochs: Option<usize>) -> Result<()> {
         if fig.init_features.is_empty() {
             fig.init_features = features(&hidden_kernel(net.as_ref())?)?;
         }
-        layca_models::load_weights(net.as_ref(), &dir.final_weights())?;
+        layca_models::load_weights(net.as_ref(), dir.final_weights())?;
         fig.runs.push(Figure8Run {
             label: format!("lr = {label}"),
             rotation_curve: history.iter().map(|h| h.rotation[hidden_idx]).collect(),
@@ -216,10 +216,18 @@ mod tests {
             (r(-4.0), r(-4.0), r(-4.0)),
         ];
         for (got, want) in rates.iter().zip(expect) {
-            assert!((got.0 - want.0).abs() < 1e-12 && (got.1 - want.1).abs() < 1e-12 && (got.2 - want.2).abs() < 1e-12);
+            assert!(
+                (got.0 - want.0).abs() < 1e-12
+                    && (got.1 - want.1).abs() < 1e-12
+                    && (got.2 - want.2).abs() < 1e-12
+            );
         }
-        assert!(cfgs.iter().all(|c| c.num_epochs() == 100 && c.batch_size.is_none()));
-        assert!(configs(None, true).iter().all(|c| c.batch_size == Some(2048)));
+        assert!(cfgs
+            .iter()
+            .all(|c| c.num_epochs() == 100 && c.batch_size.is_none()));
+        assert!(configs(None, true)
+            .iter()
+            .all(|c| c.batch_size == Some(2048)));
     }
 
     #[test]
@@ -237,7 +245,8 @@ mod tests {
             assert!(out.join(f).is_file(), "{f} missing");
         }
         let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("fig08.json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(out.join("fig08.json")).unwrap())
+                .unwrap();
         assert_eq!(json["figure"], 8);
         let runs = json["runs"].as_array().unwrap();
         assert_eq!(runs.len(), 4);
