@@ -37,6 +37,58 @@ pub struct Common {
     /// Hide progress bars.
     #[arg(long)]
     pub quiet: bool,
+    /// Runs trained concurrently (default: 2, or 1 on a single core).
+    #[arg(long, default_value_t = default_jobs())]
+    pub jobs: usize,
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+}
+
+/// Trains `cfgs` with up to `jobs` runs at a time; returns the records in `cfgs` order.
+/// Finished runs are reused by the engine; the first error stops the remaining runs.
+pub fn run_all(
+    engine: &layca_train::Engine,
+    cfgs: &[layca_train::RunConfig],
+    labels: &[String],
+    data: &layca_train::TaskData,
+    jobs: usize,
+    bar: &progress::RunsBar,
+) -> Result<Vec<layca_train::RunRecord>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Vec<std::sync::Mutex<Option<layca_train::Result<layca_train::RunRecord>>>> =
+        cfgs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..jobs.clamp(1, cfgs.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= cfgs.len() || failed.load(Ordering::SeqCst) {
+                    break;
+                }
+                bar.start(&labels[i]);
+                let r = engine.run(&cfgs[i], data);
+                if r.is_err() {
+                    failed.store(true, Ordering::SeqCst);
+                }
+                bar.finish_one();
+                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            });
+        }
+    });
+    let mut out = Vec::with_capacity(cfgs.len());
+    for (i, slot) in results.into_iter().enumerate() {
+        match slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(r) => out.push(r.with_context(|| format!("run {}", labels[i]))?),
+            None => bail!(
+                "run {} was not started because an earlier run failed",
+                labels[i]
+            ),
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Subcommand)]

@@ -42,6 +42,10 @@ pub struct Engine {
     pub multi: Option<indicatif::MultiProgress>,
     /// Batch size used for evaluation passes.
     pub eval_batch: usize,
+    /// Minimum wall time between two checkpoints (weights + optimizer state). The history is
+    /// written every epoch; a checkpoint is also taken at the last epoch and when a stopping
+    /// rule fires. `Duration::ZERO` checkpoints every epoch.
+    pub checkpoint_interval: std::time::Duration,
     /// Test hook: stop with [`TrainError::Interrupted`] after this many steps in this process,
     /// without checkpointing (simulates a kill).
     pub interrupt_after_steps: Option<u64>,
@@ -114,6 +118,7 @@ impl Engine {
             progress: true,
             multi: None,
             eval_batch: 1000,
+            checkpoint_interval: std::time::Duration::from_secs(30),
             interrupt_after_steps: None,
         }
     }
@@ -137,6 +142,9 @@ impl Engine {
         let arch = cfg.task.spec().arch;
         let net = layca_models::build(arch, self.init_seed, &self.device)?;
         let init = self.init_path(cfg);
+        // Concurrent runs of one task (threads of this process) must not create it twice.
+        static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _guard = INIT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         if init.exists() {
             layca_models::load_weights(net.as_ref(), &init)?;
         } else {
@@ -301,7 +309,9 @@ impl Engine {
         let mut train_losses: Vec<f64> = history.iter().map(|h| h.train_loss).collect();
         let l2_exempt = net.l2_exempt();
 
+        let mut last_checkpoint = std::time::Instant::now();
         for epoch in state.next_epoch..epochs {
+            let t_epoch = std::time::Instant::now();
             let mut batches = layca_data::epoch_batches(n_train, bs, cfg.seed, epoch);
             if spec.full_batches_only {
                 batches.retain(|b| b.len() == bs);
@@ -402,6 +412,7 @@ impl Engine {
             }
             let train_loss = loss_sum / seen as f64;
             let train_acc = correct / seen as f64;
+            let t_train = t_epoch.elapsed();
             let (test_loss, test_acc) = evaluate(net.as_ref(), &data.test, self.eval_batch)?;
             let (val_loss, val_acc) = match &data.val {
                 Some(v) => evaluate(net.as_ref(), v, self.eval_batch)?,
@@ -445,15 +456,30 @@ impl Engine {
             } else {
                 None
             };
-            self.checkpoint(
-                dir,
-                net.as_ref(),
-                &opt,
-                &state,
-                &history,
-                &steps_log,
-                cfg.record_steps,
-            )?;
+            let t_eval = t_epoch.elapsed();
+            let due = last_checkpoint.elapsed() >= self.checkpoint_interval;
+            if due || stop.is_some() || epoch + 1 == epochs {
+                self.checkpoint(
+                    dir,
+                    net.as_ref(),
+                    &opt,
+                    &state,
+                    &history,
+                    &steps_log,
+                    cfg.record_steps,
+                )?;
+                last_checkpoint = std::time::Instant::now();
+            } else {
+                // Records only; a resume truncates them back to the last checkpoint.
+                write_jsonl_atomic(&dir.history(), &history)?;
+            }
+            tracing::debug!(
+                epoch,
+                train_s = t_train.as_secs_f64(),
+                eval_s = (t_eval - t_train).as_secs_f64(),
+                store_s = (t_epoch.elapsed() - t_eval).as_secs_f64(),
+                "epoch timing"
+            );
             if let Some(reason) = stop {
                 tracing::info!(epoch, ?reason, "stopping criterion fired");
                 stop_reason = reason;

@@ -40,13 +40,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// The temp-file name used for an atomic write of `path`.
+/// A fresh temp-file name for an atomic write of `path` (same directory).
 pub fn tmp_path(path: &Path) -> PathBuf {
     let mut name = path
         .file_name()
         .map(|n| n.to_os_string())
         .unwrap_or_default();
-    name.push(format!(".{}.tmp", std::process::id()));
+    // Unique per process and per call, so concurrent writers never share a temp file.
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    name.push(format!(".{}-{n}.tmp", std::process::id()));
     path.with_file_name(name)
 }
 

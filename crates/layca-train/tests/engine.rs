@@ -50,6 +50,8 @@ fn cfg(epochs: usize) -> RunConfig {
 fn engine(root: &Path) -> Engine {
     let mut e = Engine::new(root, Device::Cpu);
     e.progress = false;
+    // Checkpoint every epoch so that the kill points below fall between checkpoints.
+    e.checkpoint_interval = std::time::Duration::ZERO;
     e
 }
 
@@ -95,6 +97,26 @@ fn killed_run_resumes_to_identical_results() {
             "final weights, kills {kills:?}"
         );
     }
+    // With a long checkpoint interval nothing is checkpointed before the kill (only the history
+    // is written): the rerun starts over, discards the stale records and still matches.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut e = engine(tmp.path());
+    e.checkpoint_interval = std::time::Duration::from_secs(3600);
+    e.interrupt_after_steps = Some(5);
+    assert!(e.run(&cfg, small_data()).is_err());
+    assert_eq!(
+        engine(tmp.path())
+            .run_dir(&cfg)
+            .read_history()
+            .unwrap()
+            .len(),
+        2
+    );
+    engine(tmp.path()).run(&cfg, small_data()).unwrap();
+    let dir = engine(tmp.path()).run_dir(&cfg);
+    assert_eq!(read(&dir.history()), read(&dir_full.history()));
+    assert_eq!(read(&dir.final_weights()), read(&dir_full.final_weights()));
+
     let history = dir_full.read_history().unwrap();
     assert_eq!(history.len(), 4);
     assert_eq!(dir_full.read_steps().unwrap().len(), 8);

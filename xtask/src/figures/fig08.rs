@@ -111,9 +111,11 @@ pub fn run(common: &Common, out: &Path, epochs: Option<usize>) -> Result<()> {
         init_features: Vec::new(),
     };
     let mut json_runs = Vec::new();
-    for (cfg, &(_, label, _)) in cfgs.iter().zip(RUNS.iter()) {
-        runs_bar.start(&format!("ρ(0) = {label}"));
-        let rec = engine.run(cfg, &data)?;
+    // The runs are independent: train them `--jobs` at a time (candle leaves much of a small
+    // model's step single-threaded, so two concurrent runs use 2 cores ~1.7x better).
+    let labels: Vec<String> = RUNS.iter().map(|r| format!("ρ(0) = {}", r.1)).collect();
+    let records = crate::run_all(&engine, &cfgs, &labels, &data, common.jobs, &runs_bar)?;
+    for ((cfg, &(_, label, _)), rec) in cfgs.iter().zip(RUNS.iter()).zip(records) {
         let dir = engine.run_dir(cfg);
         let history = dir.read_history()?;
         let metrics = rec
@@ -164,7 +166,6 @@ pub fn run(common: &Common, out: &Path, epochs: Option<usize>) -> Result<()> {
             rotation_curve: curves,
             run_dir: dir.root().display().to_string(),
         });
-        runs_bar.finish_one();
     }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let stem = out.join("fig08");
@@ -238,6 +239,7 @@ mod tests {
             device: "cpu".into(),
             data_dir: None,
             quiet: true,
+            jobs: 2,
         };
         let out = tmp.path().join("figures");
         run(&common, &out, Some(2)).unwrap();
