@@ -24,14 +24,15 @@ impl RunsBar {
     }
     pub fn start(&self, what: &str) {
         self.bar.set_message(what.to_string());
-        tracing::info!(
-            "run {}/{}: {what}",
-            self.bar.position() + 1,
-            self.bar.length().unwrap_or(0)
-        );
+        tracing::info!("run started: {what}");
     }
     pub fn finish_one(&self) {
         self.bar.inc(1);
+        tracing::info!(
+            "runs finished: {}/{}",
+            self.bar.position(),
+            self.bar.length().unwrap_or(0)
+        );
     }
 }
 
