@@ -137,7 +137,7 @@ fn main() -> Result<()> {
             _ => bail!("the paper has figures 1 to 13; got {number}"),
         },
         Cmd::Models => models::run(),
-        Cmd::Train(args) => train::run(&args).context("train"),
+        Cmd::Train(args) => train::run(&args),
     }
 }
 
