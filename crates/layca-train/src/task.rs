@@ -159,124 +159,103 @@ impl TaskId {
 
     /// The task's fixed settings (spec §1.4, §1.5, §3).
     pub fn spec(self) -> TaskSpec {
-        let none = Stopping::default();
-        let (arch, dataset, batch, epochs, factor, milestones, stopping, best, aug, l2) = match self
-        {
-            TaskId::C10Cnn1 => (
-                Arch::C10Cnn1,
-                DatasetKind::Cifar10,
-                128,
-                100,
-                0.2,
-                vec![80, 90, 97],
-                Stopping {
-                    not_working: Some((7, 0.2)),
-                    finished_loss: Some(1e-4),
-                    converged_epochs: Some(3),
-                },
-                false,
-                false,
-                1e-3,
-            ),
-            TaskId::C100Resnet => (
-                Arch::Resnet32,
-                DatasetKind::Cifar100,
-                128,
-                100,
-                0.1,
-                vec![70, 90, 97],
-                Stopping {
-                    not_working: Some((7, 0.1)),
-                    finished_loss: Some(1e-3),
-                    converged_epochs: Some(3),
-                },
-                true,
-                false,
-                1e-3,
-            ),
-            TaskId::TinyCnn => (
-                Arch::TinyCnn,
-                DatasetKind::TinyImagenet,
-                128,
-                80,
-                0.2,
-                vec![70],
-                Stopping {
-                    not_working: Some((10, 0.2)),
-                    finished_loss: Some(1e-3),
-                    converged_epochs: Some(3),
-                },
-                true,
-                false,
-                1e-3,
-            ),
-            TaskId::C10Cnn2 => (
-                Arch::C10Cnn2,
-                DatasetKind::Cifar10,
-                128,
-                250,
-                0.2,
-                vec![100, 170, 220],
-                none,
-                false,
-                true,
-                5e-4,
-            ),
-            TaskId::C100Wrn => (
-                Arch::Wrn28_10,
-                DatasetKind::Cifar100,
-                128,
-                250,
-                0.2,
-                vec![100, 170, 220],
-                none,
-                false,
-                true,
-                5e-4,
-            ),
-            TaskId::C10Resnet110 => (
-                Arch::Resnet110,
-                DatasetKind::Cifar10,
-                128,
-                200,
-                0.2,
-                vec![60, 120, 160],
-                Stopping {
-                    not_working: Some((60, 0.2)),
-                    ..none
-                },
-                false,
-                true,
-                1e-3,
-            ),
-            // Spec §3.7: batch 2048 on 10,000 images = 5 steps/epoch. The embedded split has
-            // 5,000 training images, so batch 1,000 keeps the paper's 5 steps/epoch.
-            TaskId::Mnist => (
-                Arch::MnistMlp,
-                DatasetKind::Mnist,
-                1000,
-                100,
-                0.2,
-                vec![],
-                none,
-                false,
-                false,
-                0.0,
-            ),
-        };
-        TaskSpec {
+        // Shared by every CIFAR / Tiny ImageNet task; each arm states what differs.
+        let base = |arch, dataset, epochs, decay_factor, milestones: &[usize], l2| TaskSpec {
             id: self,
             arch,
             dataset,
-            batch_size: batch,
+            batch_size: 128,
             epochs,
-            decay_factor: factor,
-            milestones,
-            stopping,
-            best_val_checkpoint: best,
-            augmentation: aug,
+            decay_factor,
+            milestones: milestones.to_vec(),
+            stopping: Stopping::default(),
+            best_val_checkpoint: false,
+            augmentation: false,
             l2,
-            full_batches_only: aug,
+            full_batches_only: false,
+        };
+        let early = |epoch, acc, loss| Stopping {
+            not_working: Some((epoch, acc)),
+            finished_loss: Some(loss),
+            converged_epochs: Some(3),
+        };
+        let augmented = |spec: TaskSpec| TaskSpec {
+            augmentation: true,
+            full_batches_only: true,
+            ..spec
+        };
+        match self {
+            TaskId::C10Cnn1 => TaskSpec {
+                stopping: early(7, 0.2, 1e-4),
+                ..base(
+                    Arch::C10Cnn1,
+                    DatasetKind::Cifar10,
+                    100,
+                    0.2,
+                    &[80, 90, 97],
+                    1e-3,
+                )
+            },
+            TaskId::C100Resnet => TaskSpec {
+                stopping: early(7, 0.1, 1e-3),
+                best_val_checkpoint: true,
+                ..base(
+                    Arch::Resnet32,
+                    DatasetKind::Cifar100,
+                    100,
+                    0.1,
+                    &[70, 90, 97],
+                    1e-3,
+                )
+            },
+            TaskId::TinyCnn => TaskSpec {
+                stopping: early(10, 0.2, 1e-3),
+                best_val_checkpoint: true,
+                ..base(
+                    Arch::TinyCnn,
+                    DatasetKind::TinyImagenet,
+                    80,
+                    0.2,
+                    &[70],
+                    1e-3,
+                )
+            },
+            TaskId::C10Cnn2 => augmented(base(
+                Arch::C10Cnn2,
+                DatasetKind::Cifar10,
+                250,
+                0.2,
+                &[100, 170, 220],
+                5e-4,
+            )),
+            TaskId::C100Wrn => augmented(base(
+                Arch::Wrn28_10,
+                DatasetKind::Cifar100,
+                250,
+                0.2,
+                &[100, 170, 220],
+                5e-4,
+            )),
+            TaskId::C10Resnet110 => TaskSpec {
+                stopping: Stopping {
+                    not_working: Some((60, 0.2)),
+                    ..Stopping::default()
+                },
+                ..augmented(base(
+                    Arch::Resnet110,
+                    DatasetKind::Cifar10,
+                    200,
+                    0.2,
+                    &[60, 120, 160],
+                    1e-3,
+                ))
+            },
+            // Spec §3.7: batch 2048 on 10,000 images = 5 steps/epoch. The embedded split has
+            // 5,000 training images, so batch 1,000 keeps the paper's 5 steps/epoch.
+            TaskId::Mnist => TaskSpec {
+                batch_size: 1000,
+                ..base(Arch::MnistMlp, DatasetKind::Mnist, 100, 0.2, &[], 0.0)
+            },
         }
     }
 }
