@@ -1,0 +1,383 @@
+//! Fused batch normalisation in train mode (batch statistics), optionally fused with a ReLU
+//! before or after it, with its own backward. Works on `(N, C)` and `(N, C, H, W)`.
+//!
+//! Forward: two passes for the statistics (mean, then the centred sum of squares, both
+//! accumulated in f64) and one for the output. Backward: one pass for the per-channel sums
+//! `Σ dz` and `Σ dz·(x − μ)`, one for `dx`. Work is split over examples, with per-thread
+//! partial sums.
+
+use std::sync::{Arc, Mutex};
+
+use candle_core::{bail, CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
+
+use crate::util::{chunk_len, contiguous, cpu_slice, dispatch, relu, with_slice, Real};
+
+/// Where a ReLU is fused with the normalisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BnActivation {
+    /// Plain batch norm.
+    None,
+    /// `relu(bn(x))` (Conv → BN → ReLU).
+    ReluAfter,
+    /// `bn(relu(x))` (Conv → ReLU → BN, as in C10-CNN1 and tiny-CNN).
+    ReluBefore,
+}
+
+/// The batch statistics a train-mode forward used, per channel, shape `(C,)`, in the input's
+/// dtype: the mean and the **biased** variance (divided by the count `m = N·H·W`).
+#[derive(Debug, Clone)]
+pub struct BatchStats {
+    /// Per-channel mean.
+    pub mean: Tensor,
+    /// Per-channel biased variance.
+    pub var: Tensor,
+    /// Values per channel (`N·H·W`).
+    pub count: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Saved {
+    mean: Vec<f64>,
+    var: Vec<f64>,
+    invstd: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Dims {
+    n: usize,
+    c: usize,
+    s: usize,
+}
+
+struct BnOp {
+    dims: Dims,
+    eps: f64,
+    act: BnActivation,
+    saved: Arc<Mutex<Option<Saved>>>,
+}
+
+/// Train-mode batch normalisation over axis 1 of `x` (`(N, C)` or `(N, C, H, W)`):
+/// `act(γ·(x − μ)/√(σ² + ε) + β)` with the batch mean `μ` and biased variance `σ²`; the
+/// gradient flows through `μ` and `σ²` as in the stock composition. `gamma`/`beta` (shape
+/// `(C,)`) are optional (1 and 0 when absent). Returns the output and the statistics used,
+/// for the caller's moving averages.
+pub fn batch_norm_train(
+    x: &Tensor,
+    gamma: Option<&Tensor>,
+    beta: Option<&Tensor>,
+    eps: f64,
+    act: BnActivation,
+) -> Result<(Tensor, BatchStats)> {
+    let dims = match *x.dims() {
+        [n, c] => Dims { n, c, s: 1 },
+        [n, c, h, w] => Dims { n, c, s: h * w },
+        ref d => bail!("layca-ops batch_norm: expected (N, C) or (N, C, H, W), got {d:?}"),
+    };
+    if dims.n * dims.s < 2 {
+        bail!(
+            "layca-ops batch_norm: batch statistics need at least 2 values per channel, got {}",
+            dims.n * dims.s
+        );
+    }
+    if !(eps >= 0.0 && eps.is_finite()) {
+        bail!("layca-ops batch_norm: epsilon must be finite and ≥ 0, got {eps}");
+    }
+    let param = |t: Option<&Tensor>, fill: f64, what: &str| -> Result<Tensor> {
+        match t {
+            Some(t) => {
+                if t.dims() != [dims.c] || t.dtype() != x.dtype() {
+                    bail!(
+                        "layca-ops batch_norm: {what} must be ({},) {:?}, got {:?} {:?}",
+                        dims.c,
+                        x.dtype(),
+                        t.dims(),
+                        t.dtype()
+                    );
+                }
+                contiguous(t)
+            }
+            None => Tensor::full(fill, dims.c, x.device())?.to_dtype(x.dtype()),
+        }
+    };
+    let g = param(gamma, 1.0, "gamma")?;
+    let b = param(beta, 0.0, "beta")?;
+    let saved = Arc::new(Mutex::new(None));
+    let op: Arc<Box<dyn CustomOp3 + Send + Sync>> = Arc::new(Box::new(BnOp {
+        dims,
+        eps,
+        act,
+        saved: saved.clone(),
+    }));
+    let y = contiguous(x)?.apply_op3_arc(&g, &b, op)?;
+    let s = saved
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .ok_or_else(|| candle_core::Error::Msg("layca-ops batch_norm: no statistics".into()))?;
+    let stat = |v: Vec<f64>| Tensor::from_vec(v, dims.c, x.device())?.to_dtype(x.dtype());
+    Ok((
+        y,
+        BatchStats {
+            mean: stat(s.mean)?,
+            var: stat(s.var)?,
+            count: dims.n * dims.s,
+        },
+    ))
+}
+
+/// Per-channel sums of `f(channel, run)` over all examples, where `run` is the `S` values of
+/// one (example, channel); split over examples with per-thread partials.
+fn channel_sums<F>(d: Dims, f: F) -> Vec<f64>
+where
+    F: Fn(usize, usize) -> f64 + Sync,
+{
+    let per = chunk_len(d.n);
+    let parts: Vec<Vec<f64>> = (0..d.n.div_ceil(per))
+        .into_par_iter()
+        .map(|ci| {
+            let mut acc = vec![0.0f64; d.c];
+            for n in ci * per..((ci + 1) * per).min(d.n) {
+                for (c, a) in acc.iter_mut().enumerate() {
+                    *a += f(c, (n * d.c + c) * d.s);
+                }
+            }
+            acc
+        })
+        .collect();
+    let mut total = vec![0.0f64; d.c];
+    for p in parts {
+        for (t, v) in total.iter_mut().zip(p) {
+            *t += v;
+        }
+    }
+    total
+}
+
+#[inline(always)]
+fn pre<T: Real>(v: T, act: BnActivation) -> T {
+    if act == BnActivation::ReluBefore {
+        relu(v)
+    } else {
+        v
+    }
+}
+
+fn forward<T: Real>(
+    x: &[T],
+    gamma: &[T],
+    beta: &[T],
+    d: Dims,
+    eps: f64,
+    act: BnActivation,
+) -> (Vec<T>, Saved) {
+    let m = (d.n * d.s) as f64;
+    let s = d.s;
+    let sums = channel_sums(d, |_, o| x[o..o + s].iter().map(|&v| pre(v, act).f()).sum());
+    let mean: Vec<f64> = sums.iter().map(|v| v / m).collect();
+    let sq = channel_sums(d, |c, o| {
+        let mu = mean[c];
+        x[o..o + s]
+            .iter()
+            .map(|&v| {
+                let t = pre(v, act).f() - mu;
+                t * t
+            })
+            .sum()
+    });
+    let var: Vec<f64> = sq.iter().map(|v| v / m).collect();
+    let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
+    let scale: Vec<T> = (0..d.c).map(|c| T::of(gamma[c].f() * invstd[c])).collect();
+    let shift: Vec<T> = (0..d.c)
+        .map(|c| T::of(beta[c].f() - mean[c] * gamma[c].f() * invstd[c]))
+        .collect();
+    let mut y = vec![T::zero(); x.len()];
+    let per = chunk_len(d.n);
+    y.par_chunks_mut(per * d.c * s)
+        .enumerate()
+        .for_each(|(ci, ych)| {
+            let base = ci * per * d.c * s;
+            for (r, yrun) in ych.chunks_mut(s).enumerate() {
+                let c = r % d.c;
+                let xrun = &x[base + r * s..base + (r + 1) * s];
+                let (a, b) = (scale[c], shift[c]);
+                if act == BnActivation::ReluAfter {
+                    for (o, &v) in yrun.iter_mut().zip(xrun) {
+                        *o = relu(v * a + b);
+                    }
+                } else {
+                    for (o, &v) in yrun.iter_mut().zip(xrun) {
+                        *o = pre(v, act) * a + b;
+                    }
+                }
+            }
+        });
+    (y, Saved { mean, var, invstd })
+}
+
+#[allow(clippy::type_complexity)]
+fn backward<T: Real>(
+    x: &[T],
+    gamma: &[T],
+    y: &[T],
+    dy: &[T],
+    d: Dims,
+    act: BnActivation,
+    sv: &Saved,
+) -> (Vec<T>, Vec<T>, Vec<T>) {
+    let m = (d.n * d.s) as f64;
+    let s = d.s;
+    let dz = |i: usize| -> T {
+        if act == BnActivation::ReluAfter && !(y[i] > T::zero()) {
+            T::zero()
+        } else {
+            dy[i]
+        }
+    };
+    let sdy = channel_sums(d, |_, o| (o..o + s).map(|i| dz(i).f()).sum());
+    let sdx = channel_sums(d, |c, o| {
+        let mu = sv.mean[c];
+        (o..o + s)
+            .map(|i| dz(i).f() * (pre(x[i], act).f() - mu))
+            .sum()
+    });
+    // dx' = a·dz − u·x' + w, with a = γ/σ, u = a·Σdz(x'−μ)/(σ²m), w = u·μ − a·Σdz/m.
+    let a: Vec<f64> = (0..d.c).map(|c| gamma[c].f() * sv.invstd[c]).collect();
+    let u: Vec<f64> = (0..d.c)
+        .map(|c| a[c] * sv.invstd[c] * sv.invstd[c] * sdx[c] / m)
+        .collect();
+    let w: Vec<f64> = (0..d.c)
+        .map(|c| u[c] * sv.mean[c] - a[c] * sdy[c] / m)
+        .collect();
+    let (at, ut, wt): (Vec<T>, Vec<T>, Vec<T>) = (
+        a.iter().map(|&v| T::of(v)).collect(),
+        u.iter().map(|&v| T::of(v)).collect(),
+        w.iter().map(|&v| T::of(v)).collect(),
+    );
+    let mut dx = vec![T::zero(); x.len()];
+    let per = chunk_len(d.n);
+    dx.par_chunks_mut(per * d.c * s)
+        .enumerate()
+        .for_each(|(ci, ch)| {
+            let base = ci * per * d.c * s;
+            for (r, run) in ch.chunks_mut(s).enumerate() {
+                let c = r % d.c;
+                let o = base + r * s;
+                for (k, out) in run.iter_mut().enumerate() {
+                    let i = o + k;
+                    let xv = x[i];
+                    let g = at[c] * dz(i) - ut[c] * pre(xv, act) + wt[c];
+                    *out = if act == BnActivation::ReluBefore && !(xv > T::zero()) {
+                        T::zero()
+                    } else {
+                        g
+                    };
+                }
+            }
+        });
+    let dgamma = (0..d.c).map(|c| T::of(sdx[c] * sv.invstd[c])).collect();
+    let dbeta = sdy.iter().map(|&v| T::of(v)).collect();
+    (dx, dgamma, dbeta)
+}
+
+impl CustomOp3 for BnOp {
+    fn name(&self) -> &'static str {
+        "layca-batch-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        #[allow(clippy::too_many_arguments)]
+        fn run<T: Real>(
+            op: &BnOp,
+            s1: &CpuStorage,
+            l1: &Layout,
+            s2: &CpuStorage,
+            l2: &Layout,
+            s3: &CpuStorage,
+            l3: &Layout,
+        ) -> Result<CpuStorage> {
+            let (y, saved) = forward::<T>(
+                cpu_slice(s1, l1, "batch_norm")?,
+                cpu_slice(s2, l2, "batch_norm")?,
+                cpu_slice(s3, l3, "batch_norm")?,
+                op.dims,
+                op.eps,
+                op.act,
+            );
+            *op.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(saved);
+            Ok(T::to_cpu_storage_owned(y))
+        }
+        let out = dispatch!(s1, "batch_norm", run(self, s1, l1, s2, l2, s3, l3))?;
+        Ok((out, l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        beta: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        fn run<T: Real>(
+            op: &BnOp,
+            x: &Tensor,
+            gamma: &Tensor,
+            res: &Tensor,
+            grad: &Tensor,
+        ) -> Result<(Vec<T>, Vec<T>, Vec<T>)> {
+            let saved = op
+                .saved
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+                .ok_or_else(|| {
+                    candle_core::Error::Msg("layca-ops batch_norm: backward before forward".into())
+                })?;
+            let grad = contiguous(grad)?;
+            with_slice::<T, _>(x, "batch_norm", |xs| {
+                with_slice::<T, _>(gamma, "batch_norm", |gs| {
+                    with_slice::<T, _>(res, "batch_norm", |ys| {
+                        with_slice::<T, _>(&grad, "batch_norm", |dys| {
+                            Ok(backward(xs, gs, ys, dys, op.dims, op.act, &saved))
+                        })
+                    })
+                })
+            })
+        }
+        let dev = x.device();
+        let c = self.dims.c;
+        let (dx, dg, db) = match x.dtype() {
+            DType::F32 => {
+                let (a, b, c2) = run::<f32>(self, x, gamma, res, grad)?;
+                (
+                    Tensor::from_vec(a, x.shape(), dev)?,
+                    Tensor::from_vec(b, c, dev)?,
+                    Tensor::from_vec(c2, c, dev)?,
+                )
+            }
+            DType::F64 => {
+                let (a, b, c2) = run::<f64>(self, x, gamma, res, grad)?;
+                (
+                    Tensor::from_vec(a, x.shape(), dev)?,
+                    Tensor::from_vec(b, c, dev)?,
+                    Tensor::from_vec(c2, c, dev)?,
+                )
+            }
+            dt => bail!("layca-ops batch_norm: unsupported dtype {dt:?}"),
+        };
+        Ok((
+            x.track_op().then_some(dx),
+            gamma.track_op().then_some(dg),
+            beta.track_op().then_some(db),
+        ))
+    }
+}

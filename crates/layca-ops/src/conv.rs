@@ -1,0 +1,462 @@
+//! 2-D convolution (NCHW, kernel `(out, in, kh, kw)`, no dilation, no groups) on packed GEMM:
+//! per example `y = W · im2col(x)`, `dW += dY · im2col(x)ᵀ`, `dx = col2im(Wᵀ · dY)`.
+//! Examples are split over the worker threads; each thread owns one im2col buffer, so the
+//! extra memory is `threads × (c·kh·kw) × (ho·wo)` elements, not a whole-batch im2col.
+
+use std::sync::Arc;
+
+use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use gemm::Parallelism;
+use rayon::prelude::*;
+
+use crate::gemm::{matmul, solo, Mat};
+use crate::util::{chunk_len, contiguous, cpu_slice, dispatch, threads, Real};
+
+/// Stride and (possibly asymmetric, TF "same"-style) zero padding of a convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conv2dParams {
+    /// Stride along both spatial axes (≥ 1).
+    pub stride: usize,
+    /// Zero rows added above the input.
+    pub pad_top: usize,
+    /// Zero rows added below the input.
+    pub pad_bottom: usize,
+    /// Zero columns added left of the input.
+    pub pad_left: usize,
+    /// Zero columns added right of the input.
+    pub pad_right: usize,
+}
+
+impl Conv2dParams {
+    /// Symmetric padding `pad` on every side.
+    pub const fn new(stride: usize, pad: usize) -> Self {
+        Self {
+            stride,
+            pad_top: pad,
+            pad_bottom: pad,
+            pad_left: pad,
+            pad_right: pad,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Geom {
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    o: usize,
+    kh: usize,
+    kw: usize,
+    stride: usize,
+    pt: usize,
+    pl: usize,
+    ho: usize,
+    wo: usize,
+}
+
+impl Geom {
+    fn k(&self) -> usize {
+        self.c * self.kh * self.kw
+    }
+    fn p(&self) -> usize {
+        self.ho * self.wo
+    }
+    fn in_len(&self) -> usize {
+        self.c * self.h * self.w
+    }
+    /// 1×1, stride 1, no padding: im2col is the identity.
+    fn pointwise(&self) -> bool {
+        self.kh == 1 && self.kw == 1 && self.stride == 1 && self.ho == self.h && self.wo == self.w
+    }
+}
+
+/// `conv2d(x (N, C, H, W), w (O, C, KH, KW))` → `(N, O, HO, WO)` with
+/// `HO = (H + pad_top + pad_bottom − KH) / stride + 1` (likewise `WO`).
+///
+/// Same result as candle's `Tensor::conv2d` on the zero-padded input, with a backward pass
+/// that computes only the gradients the graph needs (no input gradient for data).
+/// CPU, `f32`/`f64` only; see [`crate::supports`].
+pub fn conv2d(x: &Tensor, w: &Tensor, p: Conv2dParams) -> Result<Tensor> {
+    let (n, c, h, wd) = x.dims4()?;
+    let (o, ci, kh, kw) = w.dims4()?;
+    if ci != c {
+        bail!("layca-ops conv2d: input has {c} channels, kernel expects {ci}");
+    }
+    if x.dtype() != w.dtype() {
+        bail!(
+            "layca-ops conv2d: input dtype {:?} != kernel dtype {:?}",
+            x.dtype(),
+            w.dtype()
+        );
+    }
+    if p.stride == 0 {
+        bail!("layca-ops conv2d: stride must be ≥ 1");
+    }
+    let (hp, wp) = (h + p.pad_top + p.pad_bottom, wd + p.pad_left + p.pad_right);
+    if hp < kh || wp < kw {
+        bail!("layca-ops conv2d: padded input {hp}x{wp} is smaller than the kernel {kh}x{kw}");
+    }
+    let g = Geom {
+        n,
+        c,
+        h,
+        w: wd,
+        o,
+        kh,
+        kw,
+        stride: p.stride,
+        pt: p.pad_top,
+        pl: p.pad_left,
+        ho: (hp - kh) / p.stride + 1,
+        wo: (wp - kw) / p.stride + 1,
+    };
+    let op: Arc<Box<dyn CustomOp2 + Send + Sync>> = Arc::new(Box::new(ConvOp(g)));
+    contiguous(x)?.apply_op2_arc(&contiguous(w)?, op)
+}
+
+/// Fills `col` (`k × p`, row-major) with the patches of one example `xn` (`c × h × w`).
+fn im2col<T: Real>(xn: &[T], g: &Geom, col: &mut [T]) {
+    let p = g.p();
+    let (h, w) = (g.h as isize, g.w as isize);
+    for c in 0..g.c {
+        let xc = &xn[c * g.h * g.w..(c + 1) * g.h * g.w];
+        for ki in 0..g.kh {
+            for kj in 0..g.kw {
+                let row = &mut col[((c * g.kh + ki) * g.kw + kj) * p..][..p];
+                // Columns of this kernel tap: ix = ox·s + kj − pl.
+                let off = kj as isize - g.pl as isize;
+                for oy in 0..g.ho {
+                    let iy = (oy * g.stride + ki) as isize - g.pt as isize;
+                    let out = &mut row[oy * g.wo..(oy + 1) * g.wo];
+                    if iy < 0 || iy >= h {
+                        out.fill(T::zero());
+                        continue;
+                    }
+                    let xrow = &xc[iy as usize * g.w..(iy as usize + 1) * g.w];
+                    if g.stride == 1 {
+                        let lo = (-off).clamp(0, g.wo as isize) as usize;
+                        let hi = (w - off).clamp(lo as isize, g.wo as isize) as usize;
+                        out[..lo].fill(T::zero());
+                        out[hi..].fill(T::zero());
+                        let s = (lo as isize + off) as usize;
+                        out[lo..hi].copy_from_slice(&xrow[s..s + (hi - lo)]);
+                    } else {
+                        for (ox, v) in out.iter_mut().enumerate() {
+                            let ix = (ox * g.stride) as isize + off;
+                            *v = if ix >= 0 && ix < w {
+                                xrow[ix as usize]
+                            } else {
+                                T::zero()
+                            };
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds the patches `col` (`k × p`) back onto one example's input gradient `dxn`.
+fn col2im<T: Real>(col: &[T], g: &Geom, dxn: &mut [T]) {
+    let p = g.p();
+    let (h, w) = (g.h as isize, g.w as isize);
+    for c in 0..g.c {
+        let dxc = &mut dxn[c * g.h * g.w..(c + 1) * g.h * g.w];
+        for ki in 0..g.kh {
+            for kj in 0..g.kw {
+                let row = &col[((c * g.kh + ki) * g.kw + kj) * p..][..p];
+                let off = kj as isize - g.pl as isize;
+                for oy in 0..g.ho {
+                    let iy = (oy * g.stride + ki) as isize - g.pt as isize;
+                    if iy < 0 || iy >= h {
+                        continue;
+                    }
+                    let src = &row[oy * g.wo..(oy + 1) * g.wo];
+                    let drow = &mut dxc[iy as usize * g.w..(iy as usize + 1) * g.w];
+                    if g.stride == 1 {
+                        let lo = (-off).clamp(0, g.wo as isize) as usize;
+                        let hi = (w - off).clamp(lo as isize, g.wo as isize) as usize;
+                        let s = (lo as isize + off) as usize;
+                        for (d, &v) in drow[s..s + (hi - lo)].iter_mut().zip(&src[lo..hi]) {
+                            *d += v;
+                        }
+                    } else {
+                        for (ox, &v) in src.iter().enumerate() {
+                            let ix = (ox * g.stride) as isize + off;
+                            if ix >= 0 && ix < w {
+                                drow[ix as usize] += v;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Parallelism of the per-example GEMMs: threads work on different examples unless the batch
+/// is smaller than the thread count.
+fn inner_par(n: usize) -> Parallelism {
+    if n < threads() {
+        solo()
+    } else {
+        Parallelism::None
+    }
+}
+
+fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Result<CpuStorage> {
+    let (k, p) = (g.k(), g.p());
+    let mut y = vec![T::zero(); g.n * g.o * p];
+    let per = chunk_len(g.n);
+    let par = inner_par(g.n);
+    y.par_chunks_mut(per * g.o * p)
+        .enumerate()
+        .for_each(|(ci, ychunk)| {
+            let mut col = if g.pointwise() {
+                Vec::new()
+            } else {
+                vec![T::zero(); k * p]
+            };
+            for (j, yn) in ychunk.chunks_mut(g.o * p).enumerate() {
+                let n = ci * per + j;
+                let xn = &x[n * g.in_len()..(n + 1) * g.in_len()];
+                let src: &[T] = if g.pointwise() {
+                    xn
+                } else {
+                    im2col(xn, g, &mut col);
+                    &col
+                };
+                matmul(
+                    yn,
+                    p,
+                    false,
+                    Mat::rows(w, k),
+                    Mat::rows(src, p),
+                    g.o,
+                    p,
+                    k,
+                    par,
+                );
+            }
+        });
+    Ok(T::to_cpu_storage_owned(y))
+}
+
+fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Result<CpuStorage> {
+    let (k, p) = (g.k(), g.p());
+    let mut dx = vec![T::zero(); g.n * g.in_len()];
+    let per = chunk_len(g.n);
+    let par = inner_par(g.n);
+    dx.par_chunks_mut(per * g.in_len())
+        .enumerate()
+        .for_each(|(ci, dxchunk)| {
+            let mut col = if g.pointwise() {
+                Vec::new()
+            } else {
+                vec![T::zero(); k * p]
+            };
+            for (j, dxn) in dxchunk.chunks_mut(g.in_len()).enumerate() {
+                let n = ci * per + j;
+                let dyn_ = &dy[n * g.o * p..(n + 1) * g.o * p];
+                // dcol (k × p) = Wᵀ (k × o) · dY (o × p)
+                if g.pointwise() {
+                    matmul(
+                        dxn,
+                        p,
+                        false,
+                        Mat::rows_t(w, k),
+                        Mat::rows(dyn_, p),
+                        k,
+                        p,
+                        g.o,
+                        par,
+                    );
+                } else {
+                    matmul(
+                        &mut col,
+                        p,
+                        false,
+                        Mat::rows_t(w, k),
+                        Mat::rows(dyn_, p),
+                        k,
+                        p,
+                        g.o,
+                        par,
+                    );
+                    col2im(&col, g, dxn);
+                }
+            }
+        });
+    Ok(T::to_cpu_storage_owned(dx))
+}
+
+fn backward_kernel<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Result<CpuStorage> {
+    let (k, p) = (g.k(), g.p());
+    let per = chunk_len(g.n);
+    let par = inner_par(g.n);
+    let partials: Vec<Vec<T>> = (0..g.n.div_ceil(per))
+        .into_par_iter()
+        .map(|ci| {
+            let mut dw = vec![T::zero(); g.o * k];
+            let mut col = if g.pointwise() {
+                Vec::new()
+            } else {
+                vec![T::zero(); k * p]
+            };
+            for (j, n) in (ci * per..((ci + 1) * per).min(g.n)).enumerate() {
+                let xn = &x[n * g.in_len()..(n + 1) * g.in_len()];
+                let src: &[T] = if g.pointwise() {
+                    xn
+                } else {
+                    im2col(xn, g, &mut col);
+                    &col
+                };
+                let dyn_ = &dy[n * g.o * p..(n + 1) * g.o * p];
+                // dW (o × k) += dY (o × p) · colᵀ (p × k)
+                matmul(
+                    &mut dw,
+                    k,
+                    j > 0,
+                    Mat::rows(dyn_, p),
+                    Mat::rows_t(src, p),
+                    g.o,
+                    k,
+                    p,
+                    par,
+                );
+            }
+            dw
+        })
+        .collect();
+    let mut it = partials.into_iter();
+    let mut dw = it.next().unwrap_or_else(|| vec![T::zero(); g.o * k]);
+    for part in it {
+        for (a, b) in dw.iter_mut().zip(part) {
+            *a += b;
+        }
+    }
+    Ok(T::to_cpu_storage_owned(dw))
+}
+
+struct ConvOp(Geom);
+
+impl CustomOp2 for ConvOp {
+    fn name(&self) -> &'static str {
+        "layca-conv2d"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        fn run<T: Real>(
+            s1: &CpuStorage,
+            l1: &Layout,
+            s2: &CpuStorage,
+            l2: &Layout,
+            g: &Geom,
+        ) -> Result<CpuStorage> {
+            forward::<T>(
+                cpu_slice(s1, l1, "conv2d")?,
+                cpu_slice(s2, l2, "conv2d")?,
+                g,
+            )
+        }
+        let g = &self.0;
+        let out = dispatch!(s1, "conv2d", run(s1, l1, s2, l2, g))?;
+        Ok((out, Shape::from((g.n, g.o, g.ho, g.wo))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let grad = contiguous(grad)?;
+        let g = self.0;
+        let dx = if x.track_op() {
+            Some(grad.apply_op2_no_bwd(w, &ConvBwdInput(g))?)
+        } else {
+            None
+        };
+        let dw = if w.track_op() {
+            Some(x.apply_op2_no_bwd(&grad, &ConvBwdKernel(g))?)
+        } else {
+            None
+        };
+        Ok((dx, dw))
+    }
+}
+
+/// `(dY, W) → dX`.
+struct ConvBwdInput(Geom);
+
+impl CustomOp2 for ConvBwdInput {
+    fn name(&self) -> &'static str {
+        "layca-conv2d-bwd-input"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        fn run<T: Real>(
+            s1: &CpuStorage,
+            l1: &Layout,
+            s2: &CpuStorage,
+            l2: &Layout,
+            g: &Geom,
+        ) -> Result<CpuStorage> {
+            backward_input::<T>(
+                cpu_slice(s1, l1, "conv2d")?,
+                cpu_slice(s2, l2, "conv2d")?,
+                g,
+            )
+        }
+        let g = &self.0;
+        let out = dispatch!(s1, "conv2d", run(s1, l1, s2, l2, g))?;
+        Ok((out, Shape::from((g.n, g.c, g.h, g.w))))
+    }
+}
+
+/// `(X, dY) → dW`.
+struct ConvBwdKernel(Geom);
+
+impl CustomOp2 for ConvBwdKernel {
+    fn name(&self) -> &'static str {
+        "layca-conv2d-bwd-kernel"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        fn run<T: Real>(
+            s1: &CpuStorage,
+            l1: &Layout,
+            s2: &CpuStorage,
+            l2: &Layout,
+            g: &Geom,
+        ) -> Result<CpuStorage> {
+            backward_kernel::<T>(
+                cpu_slice(s1, l1, "conv2d")?,
+                cpu_slice(s2, l2, "conv2d")?,
+                g,
+            )
+        }
+        let g = &self.0;
+        let out = dispatch!(s1, "conv2d", run(s1, l1, s2, l2, g))?;
+        Ok((out, Shape::from((g.o, g.c, g.kh, g.kw))))
+    }
+}

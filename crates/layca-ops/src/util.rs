@@ -1,0 +1,105 @@
+//! Shared helpers: the float trait, contiguous CPU slices, work splitting.
+
+use candle_core::{bail, CpuStorage, Layout, Result, Storage, Tensor, WithDType};
+
+/// The element types the kernels are written for (`f32` for training, `f64` for checks).
+pub(crate) trait Real:
+    WithDType + num_traits::Float + std::iter::Sum + Send + Sync + 'static
+{
+    /// Widening conversion.
+    fn f(self) -> f64;
+    /// Narrowing conversion.
+    fn of(v: f64) -> Self;
+}
+impl Real for f32 {
+    #[inline(always)]
+    fn f(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn of(v: f64) -> Self {
+        v as f32
+    }
+}
+impl Real for f64 {
+    #[inline(always)]
+    fn f(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn of(v: f64) -> Self {
+        v
+    }
+}
+
+/// `max(v, 0)` (0 for NaN is never produced: NaN stays NaN as in `relu`).
+#[inline(always)]
+pub(crate) fn relu<T: Real>(v: T) -> T {
+    if v < T::zero() {
+        T::zero()
+    } else {
+        v
+    }
+}
+
+/// The contiguous data of a CPU storage.
+pub(crate) fn cpu_slice<'a, T: WithDType>(
+    s: &'a CpuStorage,
+    l: &Layout,
+    op: &str,
+) -> Result<&'a [T]> {
+    let data = T::cpu_storage_as_slice(s)?;
+    match l.contiguous_offsets() {
+        Some((a, b)) => Ok(&data[a..b]),
+        None => bail!("layca-ops {op}: operand is not contiguous"),
+    }
+}
+
+/// Runs `f` on the contiguous CPU data of `t`.
+pub(crate) fn with_slice<T: WithDType, R>(
+    t: &Tensor,
+    op: &str,
+    f: impl FnOnce(&[T]) -> Result<R>,
+) -> Result<R> {
+    let (st, l) = t.storage_and_layout();
+    match &*st {
+        Storage::Cpu(c) => f(cpu_slice::<T>(c, l, op)?),
+        _ => bail!("layca-ops {op}: tensor is not on the CPU"),
+    }
+}
+
+/// A contiguous copy of `t` only when it is not contiguous already.
+pub(crate) fn contiguous(t: &Tensor) -> Result<Tensor> {
+    if t.is_contiguous() {
+        Ok(t.clone())
+    } else {
+        t.contiguous()
+    }
+}
+
+/// Number of worker threads (rayon's global pool, which candle also uses).
+pub(crate) fn threads() -> usize {
+    rayon::current_num_threads().max(1)
+}
+
+/// Items per chunk when splitting `n` items over the worker threads.
+pub(crate) fn chunk_len(n: usize) -> usize {
+    n.div_ceil(threads()).max(1)
+}
+
+/// Dispatches on the dtype of a CPU storage: `dispatch!(storage, f, args...)` calls
+/// `f::<f32>(args...)` or `f::<f64>(args...)`.
+macro_rules! dispatch {
+    ($s:expr, $op:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
+        match $s {
+            candle_core::CpuStorage::F32(_) => $f::<f32>($($arg),*),
+            candle_core::CpuStorage::F64(_) => $f::<f64>($($arg),*),
+            other => candle_core::bail!(
+                "layca-ops {}: unsupported dtype {:?} (F32 or F64)",
+                $op,
+                candle_core::backend::BackendStorage::dtype(other)
+            ),
+        }
+    };
+}
+pub(crate) use dispatch;

@@ -1,0 +1,299 @@
+//! Each op's forward and gradients against the stock candle composition, on random inputs of
+//! the paper's shapes (f32 and f64), within 1e-4 relative (issue 6, point 1).
+
+mod common;
+
+use candle_core::{DType, Tensor};
+use common::*;
+use layca_ops::{
+    add_relu, batch_norm_train, conv2d, linear, max_pool2d, BnActivation, Conv2dParams,
+};
+
+const TOL: f64 = 1e-4;
+
+/// Runs `fast` and `stock` on the same vars, compares outputs and all gradients.
+fn check(
+    what: &str,
+    vars: &[candle_core::Var],
+    fast: impl Fn(&[Tensor]) -> Tensor,
+    stock: impl Fn(&[Tensor]) -> Tensor,
+) {
+    let ts: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
+    let yf = fast(&ts);
+    let ys = stock(&ts);
+    let e = rel_err(&yf, &ys);
+    assert!(e < TOL, "{what}: forward rel err {e:e}");
+    let gf = probe_loss(&yf, 99).unwrap().backward().unwrap();
+    let gs = probe_loss(&ys, 99).unwrap().backward().unwrap();
+    for (i, v) in vars.iter().enumerate() {
+        let a = gf
+            .get(v)
+            .unwrap_or_else(|| panic!("{what}: no fast grad for arg {i}"));
+        let b = gs
+            .get(v)
+            .unwrap_or_else(|| panic!("{what}: no stock grad for arg {i}"));
+        let e = rel_err(a, b);
+        assert!(e < TOL, "{what}: grad of arg {i} rel err {e:e}");
+    }
+}
+
+fn conv_case(
+    n: usize,
+    c: usize,
+    hw: usize,
+    o: usize,
+    k: usize,
+    stride: usize,
+    pads: [usize; 4],
+    dt: DType,
+) {
+    let x = var(&[n, c, hw, hw], dt, 1);
+    let w = var(&[o, c, k, k], dt, 2);
+    let p = Conv2dParams {
+        stride,
+        pad_top: pads[0],
+        pad_bottom: pads[1],
+        pad_left: pads[2],
+        pad_right: pads[3],
+    };
+    check(
+        &format!("conv {n}x{c}x{hw}x{hw} -> {o} k{k} s{stride} {pads:?} {dt:?}"),
+        &[x, w],
+        |t| conv2d(&t[0], &t[1], p).unwrap(),
+        |t| stock_conv(&t[0], &t[1], stride, pads).unwrap(),
+    );
+}
+
+#[test]
+fn conv2d_matches_stock_on_resnet_shapes() {
+    for dt in [DType::F32, DType::F64] {
+        // input conv, 3×3 same, 1×1 projection stride 2, 3×3 stride 2 with TF same (0 before,
+        // 1 after), last stage at 8×8.
+        conv_case(4, 3, 32, 16, 3, 1, [1, 1, 1, 1], dt);
+        conv_case(4, 16, 32, 16, 3, 1, [1, 1, 1, 1], dt);
+        conv_case(4, 16, 32, 32, 1, 2, [0, 0, 0, 0], dt);
+        conv_case(4, 16, 32, 32, 3, 2, [0, 1, 0, 1], dt);
+        conv_case(4, 64, 8, 64, 3, 1, [1, 1, 1, 1], dt);
+    }
+}
+
+#[test]
+fn conv2d_matches_stock_on_vgg_shapes() {
+    // C10-CNN1 / C10-CNN2 / tiny-CNN: wider 3×3 same convs, a 1×1 pointwise, 64×64 input.
+    conv_case(2, 64, 16, 128, 3, 1, [1, 1, 1, 1], DType::F32);
+    conv_case(2, 32, 8, 48, 1, 1, [0, 0, 0, 0], DType::F32);
+    conv_case(2, 3, 64, 32, 3, 1, [1, 1, 1, 1], DType::F32);
+    // one example (the GEMM itself runs in parallel), odd sizes, valid padding
+    conv_case(1, 5, 9, 7, 3, 1, [0, 0, 0, 0], DType::F64);
+    conv_case(3, 5, 9, 7, 3, 2, [2, 0, 1, 1], DType::F64);
+}
+
+#[test]
+fn conv2d_skips_the_input_gradient_for_data() {
+    let x = randn(&[2, 3, 8, 8], DType::F32, 1);
+    let w = var(&[4, 3, 3, 3], DType::F32, 2);
+    let y = conv2d(&x, w.as_tensor(), Conv2dParams::new(1, 1)).unwrap();
+    let g = probe_loss(&y, 3).unwrap().backward().unwrap();
+    assert!(g.get(&x).is_none());
+    assert!(g.get(w.as_tensor()).is_some());
+}
+
+fn bn_case(shape: &[usize], affine: bool, act: BnActivation, dt: DType) {
+    let c = shape[1];
+    let mut vars = vec![var(shape, dt, 5)];
+    if affine {
+        vars.push(var(&[c], dt, 6));
+        vars.push(var(&[c], dt, 7));
+    }
+    let (rb, ra) = (
+        act == BnActivation::ReluBefore,
+        act == BnActivation::ReluAfter,
+    );
+    check(
+        &format!("bn {shape:?} affine={affine} {act:?} {dt:?}"),
+        &vars,
+        |t| {
+            batch_norm_train(&t[0], t.get(1), t.get(2), 1e-3, act)
+                .unwrap()
+                .0
+        },
+        |t| stock_bn(&t[0], t.get(1), t.get(2), 1e-3, rb, ra).unwrap(),
+    );
+}
+
+#[test]
+fn batch_norm_matches_stock() {
+    for act in [
+        BnActivation::None,
+        BnActivation::ReluAfter,
+        BnActivation::ReluBefore,
+    ] {
+        for dt in [DType::F32, DType::F64] {
+            bn_case(&[8, 16, 32, 32], false, act, dt);
+            bn_case(&[4, 64, 8, 8], false, act, dt);
+            bn_case(&[64, 784], true, act, dt);
+            bn_case(&[3, 5, 2, 3], true, act, dt);
+        }
+    }
+}
+
+#[test]
+fn batch_norm_returns_the_batch_statistics() {
+    let x = randn(&[6, 3, 4, 5], DType::F64, 11);
+    let (_, s) = batch_norm_train(&x, None, None, 1e-3, BnActivation::None).unwrap();
+    let mean = x
+        .mean_keepdim(&[0, 2, 3][..])
+        .unwrap()
+        .flatten_all()
+        .unwrap();
+    let var = x
+        .broadcast_sub(&x.mean_keepdim(&[0, 2, 3][..]).unwrap())
+        .unwrap()
+        .sqr()
+        .unwrap()
+        .mean_keepdim(&[0, 2, 3][..])
+        .unwrap()
+        .flatten_all()
+        .unwrap();
+    assert!(rel_err(&s.mean, &mean) < 1e-12);
+    assert!(rel_err(&s.var, &var) < 1e-12);
+    assert_eq!(s.count, 6 * 20);
+}
+
+#[test]
+fn max_pool_matches_stock_including_ties() {
+    for dt in [DType::F32, DType::F64] {
+        let x = var(&[4, 32, 32, 32], dt, 8);
+        check(
+            "max_pool 32x32",
+            &[x],
+            |t| max_pool2d(&t[0], 2).unwrap(),
+            |t| stock_max_pool(&t[0], 2).unwrap(),
+        );
+        // odd sizes drop the trailing row/column
+        let x = var(&[2, 3, 7, 9], dt, 9);
+        check(
+            "max_pool 7x9",
+            &[x],
+            |t| max_pool2d(&t[0], 2).unwrap(),
+            |t| stock_max_pool(&t[0], 2).unwrap(),
+        );
+        // ties: ReLU zeros then a constant shift (as BN after ReLU produces)
+        let x = var(&[2, 4, 8, 8], dt, 10);
+        check(
+            "max_pool ties",
+            &[x],
+            |t| max_pool2d(&(t[0].relu().unwrap() - 0.5).unwrap(), 2).unwrap(),
+            |t| stock_max_pool(&(t[0].relu().unwrap() - 0.5).unwrap(), 2).unwrap(),
+        );
+    }
+}
+
+#[test]
+fn max_pool_gradient_goes_to_one_element_per_window() {
+    let x = candle_core::Var::from_tensor(
+        &Tensor::zeros((1, 1, 4, 4), DType::F32, &candle_core::Device::Cpu).unwrap(),
+    )
+    .unwrap();
+    let y = max_pool2d(x.as_tensor(), 2).unwrap();
+    let g = y.sum_all().unwrap().backward().unwrap();
+    let gx: Vec<f32> = g.get(&x).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    // all ties: the first element of each window gets the whole gradient
+    let expect = [
+        1., 0., 1., 0., 0., 0., 0., 0., 1., 0., 1., 0., 0., 0., 0., 0.,
+    ];
+    assert_eq!(gx, expect);
+}
+
+#[test]
+fn linear_matches_stock() {
+    for dt in [DType::F32, DType::F64] {
+        let (x, w, b) = (
+            var(&[64, 784], dt, 1),
+            var(&[784, 784], dt, 2),
+            var(&[784], dt, 3),
+        );
+        check(
+            "linear+bias 64x784x784",
+            &[x, w, b],
+            |t| linear(&t[0], &t[1], Some(&t[2])).unwrap(),
+            |t| t[0].matmul(&t[1]).unwrap().broadcast_add(&t[2]).unwrap(),
+        );
+        let (x, w) = (var(&[33, 64], dt, 4), var(&[64, 100], dt, 5));
+        check(
+            "linear 33x64x100",
+            &[x, w],
+            |t| linear(&t[0], &t[1], None).unwrap(),
+            |t| t[0].matmul(&t[1]).unwrap(),
+        );
+    }
+}
+
+#[test]
+fn add_relu_matches_stock() {
+    for dt in [DType::F32, DType::F64] {
+        let (a, b) = (var(&[8, 16, 32, 32], dt, 1), var(&[8, 16, 32, 32], dt, 2));
+        check(
+            "add_relu",
+            &[a, b],
+            |t| add_relu(&t[0], &t[1]).unwrap(),
+            |t| (&t[0] + &t[1]).unwrap().relu().unwrap(),
+        );
+    }
+}
+
+#[test]
+fn bad_shapes_are_errors_not_panics() {
+    let x = randn(&[2, 3, 8, 8], DType::F32, 1);
+    let e = conv2d(
+        &x,
+        &randn(&[4, 5, 3, 3], DType::F32, 2),
+        Conv2dParams::new(1, 1),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("3 channels"), "{e}");
+    let e = conv2d(
+        &x,
+        &randn(&[4, 3, 9, 9], DType::F32, 2),
+        Conv2dParams::new(1, 0),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("smaller than the kernel"), "{e}");
+    let e = conv2d(
+        &x,
+        &randn(&[4, 3, 3, 3], DType::F64, 2),
+        Conv2dParams::new(1, 1),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("dtype"), "{e}");
+    let e = batch_norm_train(
+        &randn(&[1, 3], DType::F32, 1),
+        None,
+        None,
+        1e-3,
+        BnActivation::None,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("at least 2"), "{e}");
+    let g = randn(&[4], DType::F32, 1);
+    let e = batch_norm_train(&x, Some(&g), None, 1e-3, BnActivation::None).unwrap_err();
+    assert!(e.to_string().contains("gamma"), "{e}");
+    let e = linear(
+        &randn(&[2, 5], DType::F32, 1),
+        &randn(&[4, 3], DType::F32, 1),
+        None,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("5 features"), "{e}");
+    let e = max_pool2d(&randn(&[1, 1, 1, 5], DType::F32, 1), 2).unwrap_err();
+    assert!(e.to_string().contains("does not fit"), "{e}");
+    let e = add_relu(&x, &randn(&[2, 3, 8, 7], DType::F32, 1)).unwrap_err();
+    assert!(e.to_string().contains("differ"), "{e}");
+    let e = conv2d(
+        &x.to_dtype(DType::F16).unwrap(),
+        &randn(&[4, 3, 3, 3], DType::F16, 2),
+        Conv2dParams::new(1, 1),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("unsupported dtype"), "{e}");
+}
