@@ -11,6 +11,7 @@
 use std::sync::Mutex;
 
 use candle_core::{DType, Device, Tensor, Var, D};
+pub use layca_ops::{BnActivation, Ops};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -69,7 +70,43 @@ impl Conv2d {
         })
     }
 
-    /// Applies the convolution to an NCHW tensor.
+    /// Applies the convolution to an NCHW tensor with the [`Ops`] implementation `ops`.
+    pub fn forward_with(&self, xs: &Tensor, ops: Ops) -> Result<Tensor> {
+        self.forward_extra_pad(xs, 0, ops)
+    }
+
+    /// The convolution of `xs` zero-padded by `extra` on every side first (WRN's
+    /// "pad 1, then a valid conv"), without materialising the padded input on the fast path.
+    pub fn forward_extra_pad(&self, xs: &Tensor, extra: usize, ops: Ops) -> Result<Tensor> {
+        if !ops.fast_for(xs) {
+            let xs = if extra > 0 {
+                xs.pad_with_zeros(2, extra, extra)?
+                    .pad_with_zeros(3, extra, extra)?
+            } else {
+                xs.clone()
+            };
+            return self.forward(&xs);
+        }
+        let (_, _, h, w) = xs.dims4()?;
+        let k = self.kernel.dim(2)?;
+        let ((hb, ha), (wb, wa)) = match self.padding {
+            Padding::Valid => ((0, 0), (0, 0)),
+            Padding::Same => (
+                same_padding(h + 2 * extra, k, self.stride),
+                same_padding(w + 2 * extra, k, self.stride),
+            ),
+        };
+        let p = layca_ops::Conv2dParams {
+            stride: self.stride,
+            pad_top: hb + extra,
+            pad_bottom: ha + extra,
+            pad_left: wb + extra,
+            pad_right: wa + extra,
+        };
+        Ok(layca_ops::conv2d(xs, self.kernel.as_tensor(), p)?)
+    }
+
+    /// Applies the convolution to an NCHW tensor with stock candle ops (the reference path).
     pub fn forward(&self, xs: &Tensor) -> Result<Tensor> {
         let (_, _, h, w) = xs.dims4()?;
         let k = self.kernel.dim(2)?;
@@ -132,8 +169,13 @@ impl Dense {
         })
     }
 
-    /// `xs (N, in) → (N, out)`.
+    /// `xs (N, in) → (N, out)` with stock candle ops (the reference path).
     pub fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        self.forward_with(xs, Ops::Stock)
+    }
+
+    /// `xs (N, in) → (N, out)` with the [`Ops`] implementation `ops`.
+    pub fn forward_with(&self, xs: &Tensor, ops: Ops) -> Result<Tensor> {
         let d_in = self.kernel.dim(0)?;
         if xs.rank() != 2 || xs.dim(1)? != d_in {
             return Err(ModelError::Input(format!(
@@ -141,6 +183,10 @@ impl Dense {
                 self.name,
                 xs.dims()
             )));
+        }
+        if ops.fast_for(xs) {
+            let b = self.bias.as_ref().map(|b| b.as_tensor());
+            return Ok(layca_ops::linear(xs, self.kernel.as_tensor(), b)?);
         }
         let y = xs.matmul(&self.kernel)?;
         match &self.bias {
@@ -242,7 +288,41 @@ impl BatchNorm {
         })
     }
 
-    /// Normalises `xs` (`(N, C)` or `(N, C, H, W)`).
+    /// `act`-fused normalisation of `xs` with the [`Ops`] implementation `ops`: in train mode
+    /// on the fast path one fused kernel ([`layca_ops::batch_norm_train`]) computes the output
+    /// and the batch statistics, which update the moving averages exactly as the stock path.
+    pub fn forward_act(
+        &self,
+        xs: &Tensor,
+        train: bool,
+        act: BnActivation,
+        ops: Ops,
+    ) -> Result<Tensor> {
+        let c = self.moving_mean.dim(0)?;
+        if train && ops.fast_for(xs) && xs.rank() >= 2 && xs.dim(1)? == c {
+            let g = self.gamma.as_ref().map(|g| g.as_tensor());
+            let b = self.beta.as_ref().map(|b| b.as_tensor());
+            let (y, stats) = layca_ops::batch_norm_train(xs, g, b, self.cfg.epsilon, act)
+                .map_err(|e| ModelError::Input(format!("{}: {e}", self.name)))?;
+            let nf = stats.count as f64;
+            let unbiased = (stats.var * (nf / (nf - 1.0 - self.cfg.epsilon)))?;
+            self.update_moving(&stats.mean, &unbiased)?;
+            return Ok(y);
+        }
+        let xs = if act == BnActivation::ReluBefore {
+            xs.relu()?
+        } else {
+            xs.clone()
+        };
+        let y = self.forward_t(&xs, train)?;
+        Ok(if act == BnActivation::ReluAfter {
+            y.relu()?
+        } else {
+            y
+        })
+    }
+
+    /// Normalises `xs` (`(N, C)` or `(N, C, H, W)`) with stock candle ops (reference path).
     pub fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         let c = self.moving_mean.dim(0)?;
         let (stat_shape, n): (Vec<usize>, usize) = match xs.dims() {
@@ -395,6 +475,25 @@ pub fn max_pool(xs: &Tensor, k: usize) -> Result<Tensor> {
         Tensor::arange(0u32, (k * k) as u32, xs.device())?.reshape((1, 1, 1, 1, k * k))?;
     let mask = first_max.broadcast_eq(&positions)?.to_dtype(xs.dtype())?;
     Ok(windows.mul(&mask)?.sum(4)?)
+}
+
+/// [`max_pool`] with the [`Ops`] implementation `ops` (same semantics, including the
+/// first-maximum gradient).
+pub fn max_pool_with(xs: &Tensor, k: usize, ops: Ops) -> Result<Tensor> {
+    if ops.fast_for(xs) {
+        Ok(layca_ops::max_pool2d(xs, k)?)
+    } else {
+        max_pool(xs, k)
+    }
+}
+
+/// `relu(a + b)` (a residual join) with the [`Ops`] implementation `ops`.
+pub fn add_relu(a: &Tensor, b: &Tensor, ops: Ops) -> Result<Tensor> {
+    if ops.fast_for(a) {
+        Ok(layca_ops::add_relu(a, b)?)
+    } else {
+        Ok((a + b)?.relu()?)
+    }
 }
 
 /// `k×k` average pooling with stride `k` ("valid").

@@ -59,6 +59,7 @@ mod vgg;
 mod wrn;
 
 pub use io::{load_weights, save_weights, state};
+pub use layca_ops::Ops;
 pub use mlp::MnistMlp;
 pub use resnet::Resnet;
 pub use summary::{summary, ArchSummary};
@@ -173,6 +174,11 @@ pub trait Network: Send {
     fn l2_exempt(&self) -> Vec<String>;
     /// Seeds the dropout mask RNG (for reproducible resume). No-op without dropout.
     fn set_dropout_seed(&self, seed: u64);
+    /// Chooses the layer implementations: [`Ops::Fast`] (default: the `layca-ops` CPU
+    /// kernels where they apply, stock candle elsewhere) or [`Ops::Stock`] (reference).
+    fn set_ops(&mut self, ops: Ops);
+    /// The layer implementations in use.
+    fn ops(&self) -> Ops;
 }
 
 /// Builds `arch` with seeded initialisation on `device` (float32, as in the paper).

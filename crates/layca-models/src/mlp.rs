@@ -5,7 +5,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::init::Init;
-use crate::layers::{BatchNorm, BnConfig, Dense};
+use crate::layers::{BatchNorm, BnActivation, BnConfig, Dense, Ops};
 use crate::{ModelError, NamedVar, Network, Result};
 
 /// `784 → Dense(784, bias) → BN(γ, β) → ReLU → Dense(10, bias) → logits`.
@@ -18,6 +18,7 @@ pub struct MnistMlp {
     dense0: Dense,
     bn0: BatchNorm,
     densef: Dense,
+    ops: Ops,
 }
 
 impl MnistMlp {
@@ -36,6 +37,7 @@ impl MnistMlp {
             dense0,
             bn0,
             densef,
+            ops: Ops::default(),
         })
     }
 }
@@ -49,9 +51,11 @@ impl Network for MnistMlp {
             )));
         }
         let xs = xs.flatten_from(1)?;
-        let h = self.dense0.forward(&xs)?;
-        let h = self.bn0.forward_t(&h, train)?.relu()?;
-        self.densef.forward(&h)
+        let h = self.dense0.forward_with(&xs, self.ops)?;
+        let h = self
+            .bn0
+            .forward_act(&h, train, BnActivation::ReluAfter, self.ops)?;
+        self.densef.forward_with(&h, self.ops)
     }
 
     fn kernels(&self) -> Vec<NamedVar> {
@@ -74,4 +78,12 @@ impl Network for MnistMlp {
     }
 
     fn set_dropout_seed(&self, _seed: u64) {}
+
+    fn set_ops(&mut self, ops: Ops) {
+        self.ops = ops;
+    }
+
+    fn ops(&self) -> Ops {
+        self.ops
+    }
 }

@@ -5,7 +5,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::init::Init;
-use crate::layers::{avg_pool, BatchNorm, BnConfig, Conv2d, Dense, Padding};
+use crate::layers::{
+    add_relu, avg_pool, BatchNorm, BnActivation, BnConfig, Conv2d, Dense, Ops, Padding,
+};
 use crate::{ModelError, NamedVar, Network, Result};
 
 /// Basic block: conv_a → BN → ReLU → conv_b → BN, plus identity or a 1×1 stride-2
@@ -20,17 +22,24 @@ pub(crate) struct BasicBlock {
 }
 
 impl BasicBlock {
-    pub(crate) fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
-        let y = self
-            .bn_a
-            .forward_t(&self.conv_a.forward(xs)?, train)?
-            .relu()?;
-        let y = self.bn_b.forward_t(&self.conv_b.forward(&y)?, train)?;
+    pub(crate) fn forward_t(&self, xs: &Tensor, train: bool, ops: Ops) -> Result<Tensor> {
+        let y = self.bn_a.forward_act(
+            &self.conv_a.forward_with(xs, ops)?,
+            train,
+            BnActivation::ReluAfter,
+            ops,
+        )?;
+        let y = self.bn_b.forward_act(
+            &self.conv_b.forward_with(&y, ops)?,
+            train,
+            BnActivation::None,
+            ops,
+        )?;
         let s = match &self.shortcut {
-            Some(c) => c.forward(xs)?,
+            Some(c) => c.forward_with(xs, ops)?,
             None => xs.clone(),
         };
-        Ok((s + y)?.relu()?)
+        add_relu(&s, &y, ops)
     }
 }
 
@@ -47,6 +56,7 @@ pub struct Resnet {
     bn_in: BatchNorm,
     blocks: Vec<BasicBlock>,
     dense: Dense,
+    ops: Ops,
 }
 
 impl Resnet {
@@ -144,6 +154,7 @@ impl Resnet {
             bn_in,
             blocks,
             dense,
+            ops: Ops::default(),
         })
     }
 }
@@ -158,15 +169,18 @@ impl Network for Resnet {
                 )))
             }
         }
-        let mut h = self
-            .bn_in
-            .forward_t(&self.conv_in.forward(xs)?, train)?
-            .relu()?;
+        let ops = self.ops;
+        let mut h = self.bn_in.forward_act(
+            &self.conv_in.forward_with(xs, ops)?,
+            train,
+            BnActivation::ReluAfter,
+            ops,
+        )?;
         for b in &self.blocks {
-            h = b.forward_t(&h, train)?;
+            h = b.forward_t(&h, train, ops)?;
         }
         let h = avg_pool(&h, 8)?.flatten_from(1)?;
-        self.dense.forward(&h)
+        self.dense.forward_with(&h, ops)
     }
 
     fn kernels(&self) -> Vec<NamedVar> {
@@ -200,4 +214,12 @@ impl Network for Resnet {
     }
 
     fn set_dropout_seed(&self, _seed: u64) {}
+
+    fn set_ops(&mut self, ops: Ops) {
+        self.ops = ops;
+    }
+
+    fn ops(&self) -> Ops {
+        self.ops
+    }
 }

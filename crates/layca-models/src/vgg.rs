@@ -6,7 +6,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::init::Init;
-use crate::layers::{global_avg_pool, max_pool, BatchNorm, BnConfig, Conv2d, Dense, Padding};
+use crate::layers::{
+    global_avg_pool, max_pool_with, BatchNorm, BnActivation, BnConfig, Conv2d, Dense, Ops, Padding,
+};
 use crate::{ModelError, NamedVar, Network, Result};
 
 /// Where BN sits relative to the ReLU in a conv unit.
@@ -38,6 +40,7 @@ pub struct Vgg {
     /// C10-CNN2's hidden dense + BN (flatten head); `None` = GAP head.
     hidden: Option<(Dense, BatchNorm)>,
     out: Dense,
+    ops: Ops,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -124,6 +127,7 @@ impl Vgg {
             pool_after,
             hidden: None,
             out,
+            ops: Ops::default(),
         })
     }
 
@@ -178,6 +182,7 @@ impl Vgg {
             pool_after: vec![true; widths.len()],
             hidden: Some((d0, bn0)),
             out,
+            ops: Ops::default(),
         })
     }
 }
@@ -193,21 +198,23 @@ impl Network for Vgg {
                 )))
             }
         }
+        let ops = self.ops;
+        let act = match self.order {
+            Order::ReluThenBn => BnActivation::ReluBefore,
+            Order::BnThenRelu => BnActivation::ReluAfter,
+        };
         let mut h = xs.clone();
         for (units, &pool) in self.stages.iter().zip(&self.pool_after) {
             for u in units {
-                h = u.conv.forward(&h)?;
-                h = match self.order {
-                    Order::ReluThenBn => u.bn.forward_t(&h.relu()?, train)?,
-                    Order::BnThenRelu => u.bn.forward_t(&h, train)?.relu()?,
-                };
+                h = u.conv.forward_with(&h, ops)?;
+                h = u.bn.forward_act(&h, train, act, ops)?;
             }
             if pool {
-                h = max_pool(&h, 2)?;
+                h = max_pool_with(&h, 2, ops)?;
             }
         }
         match &self.hidden {
-            None => self.out.forward(&global_avg_pool(&h)?),
+            None => self.out.forward_with(&global_avg_pool(&h)?, ops),
             Some((d0, bn0)) => {
                 let h = h.flatten_from(1)?;
                 if h.dim(1)? != d0.kernel.dim(0)? {
@@ -217,8 +224,13 @@ impl Network for Vgg {
                         d0.kernel.dim(0)?
                     )));
                 }
-                let h = bn0.forward_t(&d0.forward(&h)?, train)?.relu()?;
-                self.out.forward(&h)
+                let h = bn0.forward_act(
+                    &d0.forward_with(&h, ops)?,
+                    train,
+                    BnActivation::ReluAfter,
+                    ops,
+                )?;
+                self.out.forward_with(&h, ops)
             }
         }
     }
@@ -259,4 +271,12 @@ impl Network for Vgg {
     }
 
     fn set_dropout_seed(&self, _seed: u64) {}
+
+    fn set_ops(&mut self, ops: Ops) {
+        self.ops = ops;
+    }
+
+    fn ops(&self) -> Ops {
+        self.ops
+    }
 }

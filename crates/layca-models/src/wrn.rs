@@ -5,12 +5,14 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::init::{sub_seed, Init};
-use crate::layers::{global_avg_pool, BatchNorm, BnConfig, Conv2d, Dense, Dropout, Padding};
+use crate::layers::{
+    global_avg_pool, BatchNorm, BnActivation, BnConfig, Conv2d, Dense, Dropout, Ops, Padding,
+};
 use crate::{ModelError, NamedVar, Network, Result};
 
 /// Zero-pad 1 then a "valid" 3×3 conv (PyTorch-style padding = 1).
-fn pad1(xs: &Tensor) -> Result<Tensor> {
-    Ok(xs.pad_with_zeros(2, 1, 1)?.pad_with_zeros(3, 1, 1)?)
+fn conv_pad1(conv: &Conv2d, xs: &Tensor, ops: Ops) -> Result<Tensor> {
+    conv.forward_extra_pad(xs, 1, ops)
 }
 
 /// Pre-activation block: BN → ReLU → pad → conv1 (stride) → BN → ReLU → dropout → pad →
@@ -26,14 +28,24 @@ pub(crate) struct PreActBlock {
 }
 
 impl PreActBlock {
-    pub(crate) fn forward_t(&self, xs: &Tensor, dropout: &Dropout, train: bool) -> Result<Tensor> {
-        let y = self.bn1.forward_t(xs, train)?.relu()?;
-        let y = self.conv1.forward(&pad1(&y)?)?;
-        let y = self.bn2.forward_t(&y, train)?.relu()?;
+    pub(crate) fn forward_t(
+        &self,
+        xs: &Tensor,
+        dropout: &Dropout,
+        train: bool,
+        ops: Ops,
+    ) -> Result<Tensor> {
+        let y = self
+            .bn1
+            .forward_act(xs, train, BnActivation::ReluAfter, ops)?;
+        let y = conv_pad1(&self.conv1, &y, ops)?;
+        let y = self
+            .bn2
+            .forward_act(&y, train, BnActivation::ReluAfter, ops)?;
         let y = dropout.forward_t(&y, train)?;
-        let y = self.conv2.forward(&pad1(&y)?)?;
+        let y = conv_pad1(&self.conv2, &y, ops)?;
         let s = match &self.shortcut {
-            Some(c) => c.forward(xs)?,
+            Some(c) => c.forward_with(xs, ops)?,
             None => xs.clone(),
         };
         Ok((s + y)?)
@@ -54,6 +66,7 @@ pub struct Wrn {
     bn_out: BatchNorm,
     dense: Dense,
     dropout: Dropout,
+    ops: Ops,
 }
 
 impl Wrn {
@@ -149,6 +162,7 @@ impl Wrn {
             bn_out,
             dense,
             dropout,
+            ops: Ops::default(),
         })
     }
 }
@@ -163,12 +177,15 @@ impl Network for Wrn {
                 )))
             }
         }
-        let mut h = self.conv_in.forward(&pad1(xs)?)?;
+        let ops = self.ops;
+        let mut h = conv_pad1(&self.conv_in, xs, ops)?;
         for b in &self.blocks {
-            h = b.forward_t(&h, &self.dropout, train)?;
+            h = b.forward_t(&h, &self.dropout, train, ops)?;
         }
-        let h = self.bn_out.forward_t(&h, train)?.relu()?;
-        self.dense.forward(&global_avg_pool(&h)?)
+        let h = self
+            .bn_out
+            .forward_act(&h, train, BnActivation::ReluAfter, ops)?;
+        self.dense.forward_with(&global_avg_pool(&h)?, ops)
     }
 
     fn kernels(&self) -> Vec<NamedVar> {
@@ -200,6 +217,14 @@ impl Network for Wrn {
 
     fn l2_exempt(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    fn set_ops(&mut self, ops: Ops) {
+        self.ops = ops;
+    }
+
+    fn ops(&self) -> Ops {
+        self.ops
     }
 
     fn set_dropout_seed(&self, seed: u64) {

@@ -4,5 +4,6 @@ mod counts;
 mod gradcheck;
 mod layers;
 mod mlp;
+mod ops;
 mod training;
 pub(crate) mod util;
