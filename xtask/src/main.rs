@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+mod bench;
 mod figures;
 mod models;
 mod progress;
@@ -110,6 +111,8 @@ enum Cmd {
     Models,
     /// Train one run and print its record.
     Train(train::TrainArgs),
+    /// Images/s of a full training step: stock candle vs layca-ops (vs PyTorch if installed).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -138,6 +141,7 @@ fn main() -> Result<()> {
         },
         Cmd::Models => models::run(),
         Cmd::Train(args) => train::run(&args),
+        Cmd::Bench(args) => bench::run(&args),
     }
 }
 

@@ -154,13 +154,51 @@ where
     total
 }
 
+/// Activation codes for the const-generic kernels (so that every inner loop is specialised
+/// and branch-free).
+const NONE: u8 = 0;
+const RELU_AFTER: u8 = 1;
+const RELU_BEFORE: u8 = 2;
+
+fn code(act: BnActivation) -> u8 {
+    match act {
+        BnActivation::None => NONE,
+        BnActivation::ReluAfter => RELU_AFTER,
+        BnActivation::ReluBefore => RELU_BEFORE,
+    }
+}
+
+/// The normalised layer's input: `relu(x)` when the ReLU comes before the BN.
 #[inline(always)]
-fn pre<T: Real>(v: T, act: BnActivation) -> T {
-    if act == BnActivation::ReluBefore {
+fn pre<T: Real, const A: u8>(v: T) -> T {
+    if A == RELU_BEFORE {
         relu(v)
     } else {
         v
     }
+}
+
+/// Lanes of the explicit vector accumulators (float sums are not reassociated by the
+/// compiler, so a plain `.sum()` would run one element per cycle).
+const LANES: usize = 16;
+
+/// `Σ_i f(i)` for `i < len`, accumulated in `LANES` independent lanes of `T`, then in f64.
+#[inline(always)]
+fn lane_sum<T: Real>(len: usize, f: impl Fn(usize) -> T) -> f64 {
+    let mut acc = [T::zero(); LANES];
+    let full = len / LANES * LANES;
+    let mut i = 0;
+    while i < full {
+        for (l, a) in acc.iter_mut().enumerate() {
+            *a += f(i + l);
+        }
+        i += LANES;
+    }
+    let mut total: f64 = acc.iter().map(|v| v.f()).sum();
+    for j in full..len {
+        total += f(j).f();
+    }
+    total
 }
 
 fn forward<T: Real>(
@@ -171,19 +209,34 @@ fn forward<T: Real>(
     eps: f64,
     act: BnActivation,
 ) -> (Vec<T>, Saved) {
+    match code(act) {
+        NONE => forward_k::<T, NONE>(x, gamma, beta, d, eps),
+        RELU_AFTER => forward_k::<T, RELU_AFTER>(x, gamma, beta, d, eps),
+        _ => forward_k::<T, RELU_BEFORE>(x, gamma, beta, d, eps),
+    }
+}
+
+fn forward_k<T: Real, const A: u8>(
+    x: &[T],
+    gamma: &[T],
+    beta: &[T],
+    d: Dims,
+    eps: f64,
+) -> (Vec<T>, Saved) {
     let m = (d.n * d.s) as f64;
     let s = d.s;
-    let sums = channel_sums(d, |_, o| x[o..o + s].iter().map(|&v| pre(v, act).f()).sum());
+    let sums = channel_sums(d, |_, o| {
+        let run = &x[o..o + s];
+        lane_sum(s, |i| pre::<T, A>(run[i]))
+    });
     let mean: Vec<f64> = sums.iter().map(|v| v / m).collect();
     let sq = channel_sums(d, |c, o| {
-        let mu = mean[c];
-        x[o..o + s]
-            .iter()
-            .map(|&v| {
-                let t = pre(v, act).f() - mu;
-                t * t
-            })
-            .sum()
+        let run = &x[o..o + s];
+        let mu = T::of(mean[c]);
+        lane_sum(s, |i| {
+            let t = pre::<T, A>(run[i]) - mu;
+            t * t
+        })
     });
     let var: Vec<f64> = sq.iter().map(|v| v / m).collect();
     let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
@@ -201,14 +254,9 @@ fn forward<T: Real>(
                 let c = r % d.c;
                 let xrun = &x[base + r * s..base + (r + 1) * s];
                 let (a, b) = (scale[c], shift[c]);
-                if act == BnActivation::ReluAfter {
-                    for (o, &v) in yrun.iter_mut().zip(xrun) {
-                        *o = relu(v * a + b);
-                    }
-                } else {
-                    for (o, &v) in yrun.iter_mut().zip(xrun) {
-                        *o = pre(v, act) * a + b;
-                    }
+                for (o, &v) in yrun.iter_mut().zip(xrun) {
+                    let z = pre::<T, A>(v) * a + b;
+                    *o = if A == RELU_AFTER { relu(z) } else { z };
                 }
             }
         });
@@ -225,21 +273,42 @@ fn backward<T: Real>(
     act: BnActivation,
     sv: &Saved,
 ) -> (Vec<T>, Vec<T>, Vec<T>) {
+    match code(act) {
+        NONE => backward_k::<T, NONE>(x, gamma, y, dy, d, sv),
+        RELU_AFTER => backward_k::<T, RELU_AFTER>(x, gamma, y, dy, d, sv),
+        _ => backward_k::<T, RELU_BEFORE>(x, gamma, y, dy, d, sv),
+    }
+}
+
+/// The gradient reaching the affine output: `dy`, masked by `y > 0` after a fused ReLU.
+#[inline(always)]
+fn dz<T: Real, const A: u8>(y: T, dy: T) -> T {
+    if A == RELU_AFTER && y <= T::zero() {
+        T::zero()
+    } else {
+        dy
+    }
+}
+
+#[allow(clippy::type_complexity)]
+fn backward_k<T: Real, const A: u8>(
+    x: &[T],
+    gamma: &[T],
+    y: &[T],
+    dy: &[T],
+    d: Dims,
+    sv: &Saved,
+) -> (Vec<T>, Vec<T>, Vec<T>) {
     let m = (d.n * d.s) as f64;
     let s = d.s;
-    let dz = |i: usize| -> T {
-        if act == BnActivation::ReluAfter && !(y[i] > T::zero()) {
-            T::zero()
-        } else {
-            dy[i]
-        }
-    };
-    let sdy = channel_sums(d, |_, o| (o..o + s).map(|i| dz(i).f()).sum());
+    let sdy = channel_sums(d, |_, o| {
+        let (yr, gr) = (&y[o..o + s], &dy[o..o + s]);
+        lane_sum(s, |i| dz::<T, A>(yr[i], gr[i]))
+    });
     let sdx = channel_sums(d, |c, o| {
-        let mu = sv.mean[c];
-        (o..o + s)
-            .map(|i| dz(i).f() * (pre(x[i], act).f() - mu))
-            .sum()
+        let (xr, yr, gr) = (&x[o..o + s], &y[o..o + s], &dy[o..o + s]);
+        let mu = T::of(sv.mean[c]);
+        lane_sum(s, |i| dz::<T, A>(yr[i], gr[i]) * (pre::<T, A>(xr[i]) - mu))
     });
     // dx' = a·dz − u·x' + w, with a = γ/σ, u = a·Σdz(x'−μ)/(σ²m), w = u·μ − a·Σdz/m.
     let a: Vec<f64> = (0..d.c).map(|c| gamma[c].f() * sv.invstd[c]).collect();
@@ -249,11 +318,6 @@ fn backward<T: Real>(
     let w: Vec<f64> = (0..d.c)
         .map(|c| u[c] * sv.mean[c] - a[c] * sdy[c] / m)
         .collect();
-    let (at, ut, wt): (Vec<T>, Vec<T>, Vec<T>) = (
-        a.iter().map(|&v| T::of(v)).collect(),
-        u.iter().map(|&v| T::of(v)).collect(),
-        w.iter().map(|&v| T::of(v)).collect(),
-    );
     let mut dx = vec![T::zero(); x.len()];
     let per = chunk_len(d.n);
     dx.par_chunks_mut(per * d.c * s)
@@ -263,11 +327,12 @@ fn backward<T: Real>(
             for (r, run) in ch.chunks_mut(s).enumerate() {
                 let c = r % d.c;
                 let o = base + r * s;
+                let (xr, yr, gr) = (&x[o..o + s], &y[o..o + s], &dy[o..o + s]);
+                let (ac, uc, wc) = (T::of(a[c]), T::of(u[c]), T::of(w[c]));
                 for (k, out) in run.iter_mut().enumerate() {
-                    let i = o + k;
-                    let xv = x[i];
-                    let g = at[c] * dz(i) - ut[c] * pre(xv, act) + wt[c];
-                    *out = if act == BnActivation::ReluBefore && !(xv > T::zero()) {
+                    let xv = xr[k];
+                    let g = ac * dz::<T, A>(yr[k], gr[k]) - uc * pre::<T, A>(xv) + wc;
+                    *out = if A == RELU_BEFORE && xv <= T::zero() {
                         T::zero()
                     } else {
                         g

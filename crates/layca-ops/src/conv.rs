@@ -116,8 +116,92 @@ pub fn conv2d(x: &Tensor, w: &Tensor, p: Conv2dParams) -> Result<Tensor> {
     contiguous(x)?.apply_op2_arc(&contiguous(w)?, op)
 }
 
+/// Stride 1 with an output as wide as the input (TF "same", or WRN's pad-1 valid conv):
+/// every im2col row is the input plane shifted by one flat offset, so it is built with one
+/// contiguous copy plus zeroed borders instead of one copy per output row.
+fn flat_shift(g: &Geom) -> bool {
+    g.stride == 1 && g.wo == g.w
+}
+
+/// The valid output rows `[oy0, oy1)` and flat shift `delta` of kernel tap `(ki, kj)` under
+/// [`flat_shift`], and the clamped flat range `[p0, p1)` whose sources lie in the plane.
+fn tap_range(g: &Geom, ki: usize, kj: usize) -> (usize, usize, isize, usize, usize) {
+    let (h, w) = (g.h as isize, g.w as isize);
+    let oy_off = ki as isize - g.pt as isize;
+    let ox_off = kj as isize - g.pl as isize;
+    let oy0 = (-oy_off).clamp(0, g.ho as isize) as usize;
+    let oy1 = (h - oy_off).clamp(oy0 as isize, g.ho as isize) as usize;
+    let delta = oy_off * w + ox_off;
+    let p0 = ((oy0 * g.w) as isize).max(-delta) as usize;
+    let p1 = ((oy1 * g.w) as isize).min(h * w - delta).max(p0 as isize) as usize;
+    (oy0, oy1, delta, p0, p1)
+}
+
+/// Output columns `[0, lo)` and `[hi, wo)` of tap column `kj` read outside the plane.
+fn bad_columns(g: &Geom, kj: usize) -> (usize, usize) {
+    let ox_off = kj as isize - g.pl as isize;
+    let lo = (-ox_off).clamp(0, g.wo as isize) as usize;
+    let hi = (g.w as isize - ox_off).clamp(lo as isize, g.wo as isize) as usize;
+    (lo, hi)
+}
+
+fn im2col_shift<T: Real>(xn: &[T], g: &Geom, col: &mut [T]) {
+    let p = g.p();
+    let plane = g.h * g.w;
+    for c in 0..g.c {
+        let xc = &xn[c * plane..(c + 1) * plane];
+        for ki in 0..g.kh {
+            for kj in 0..g.kw {
+                let row = &mut col[((c * g.kh + ki) * g.kw + kj) * p..][..p];
+                let (_, _, delta, p0, p1) = tap_range(g, ki, kj);
+                row[..p0].fill(T::zero());
+                row[p1..].fill(T::zero());
+                let s0 = (p0 as isize + delta) as usize;
+                row[p0..p1].copy_from_slice(&xc[s0..s0 + (p1 - p0)]);
+                let (lo, hi) = bad_columns(g, kj);
+                if lo > 0 || hi < g.wo {
+                    for r in row.chunks_mut(g.wo) {
+                        r[..lo].fill(T::zero());
+                        r[hi..].fill(T::zero());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`col2im`] under [`flat_shift`]; zeroes the out-of-plane entries of the scratch `col`
+/// first, then adds each row with one contiguous loop.
+fn col2im_shift<T: Real>(col: &mut [T], g: &Geom, dxn: &mut [T]) {
+    let p = g.p();
+    let plane = g.h * g.w;
+    for c in 0..g.c {
+        let dxc = &mut dxn[c * plane..(c + 1) * plane];
+        for ki in 0..g.kh {
+            for kj in 0..g.kw {
+                let row = &mut col[((c * g.kh + ki) * g.kw + kj) * p..][..p];
+                let (lo, hi) = bad_columns(g, kj);
+                if lo > 0 || hi < g.wo {
+                    for r in row.chunks_mut(g.wo) {
+                        r[..lo].fill(T::zero());
+                        r[hi..].fill(T::zero());
+                    }
+                }
+                let (_, _, delta, p0, p1) = tap_range(g, ki, kj);
+                let s0 = (p0 as isize + delta) as usize;
+                for (d, &v) in dxc[s0..s0 + (p1 - p0)].iter_mut().zip(&row[p0..p1]) {
+                    *d += v;
+                }
+            }
+        }
+    }
+}
+
 /// Fills `col` (`k × p`, row-major) with the patches of one example `xn` (`c × h × w`).
 fn im2col<T: Real>(xn: &[T], g: &Geom, col: &mut [T]) {
+    if flat_shift(g) {
+        return im2col_shift(xn, g, col);
+    }
     let p = g.p();
     let (h, w) = (g.h as isize, g.w as isize);
     for c in 0..g.c {
@@ -158,8 +242,12 @@ fn im2col<T: Real>(xn: &[T], g: &Geom, col: &mut [T]) {
     }
 }
 
-/// Adds the patches `col` (`k × p`) back onto one example's input gradient `dxn`.
-fn col2im<T: Real>(col: &[T], g: &Geom, dxn: &mut [T]) {
+/// Adds the patches `col` (`k × p`) back onto one example's input gradient `dxn` (`col` is
+/// scratch: the flat-shift path zeroes its out-of-plane entries).
+fn col2im<T: Real>(col: &mut [T], g: &Geom, dxn: &mut [T]) {
+    if flat_shift(g) {
+        return col2im_shift(col, g, dxn);
+    }
     let p = g.p();
     let (h, w) = (g.h as isize, g.w as isize);
     for c in 0..g.c {
@@ -285,7 +373,7 @@ fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Result<CpuStorage> {
                         g.o,
                         par,
                     );
-                    col2im(&col, g, dxn);
+                    col2im(&mut col, g, dxn);
                 }
             }
         });

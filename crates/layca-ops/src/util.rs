@@ -10,6 +10,26 @@ pub(crate) trait Real:
     fn f(self) -> f64;
     /// Narrowing conversion.
     fn of(v: f64) -> Self;
+    /// `matrixmultiply`'s `sgemm`/`dgemm`: `c ← a·b + beta·c` with element strides.
+    ///
+    /// # Safety
+    /// The strided views must lie inside the allocations behind the pointers.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn mm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    );
 }
 impl Real for f32 {
     #[inline(always)]
@@ -20,6 +40,23 @@ impl Real for f32 {
     fn of(v: f64) -> Self {
         v as f32
     }
+    unsafe fn mm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    ) {
+        matrixmultiply::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+    }
 }
 impl Real for f64 {
     #[inline(always)]
@@ -29,6 +66,23 @@ impl Real for f64 {
     #[inline(always)]
     fn of(v: f64) -> Self {
         v
+    }
+    unsafe fn mm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    ) {
+        matrixmultiply::dgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
     }
 }
 

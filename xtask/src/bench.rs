@@ -1,0 +1,392 @@
+//! `cargo xtask bench`: images/s of one full training step (forward in train mode,
+//! cross-entropy, backward, SGD update) for ResNet-32, C10-CNN1, C10-CNN2 and the MNIST MLP,
+//! with stock candle ops and with `layca-ops`, and, when `python3 -c "import torch"` works,
+//! with PyTorch eager on the same number of threads.
+//!
+//! Every configuration runs in its own child process (this binary, `bench --one`), so that
+//! its peak resident memory (`VmHWM`) is its own and no allocator state is shared.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use candle_core::{DType, Device, Tensor};
+use layca_models::{build, Arch, Ops};
+use layca_optim::{BaseOptimizer, Control, LaycaOptimizer, NamedParam, OptimConfig};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// A benchmarked network.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BenchModel {
+    /// ResNet-32 (CIFAR-100 head), batch 128.
+    Resnet32,
+    /// C10-CNN1 (25-layer VGG, Conv → ReLU → BN), batch 128.
+    C10Cnn1,
+    /// C10-CNN2 (torch-blog VGG, Conv → BN → ReLU), batch 128.
+    C10Cnn2,
+    /// MNIST MLP 784-784(BN, ReLU)-10, batch 2048.
+    Mlp,
+}
+
+impl BenchModel {
+    fn arch(self) -> Arch {
+        match self {
+            BenchModel::Resnet32 => Arch::Resnet32,
+            BenchModel::C10Cnn1 => Arch::C10Cnn1,
+            BenchModel::C10Cnn2 => Arch::C10Cnn2,
+            BenchModel::Mlp => Arch::MnistMlp,
+        }
+    }
+    fn default_batch(self) -> usize {
+        match self {
+            BenchModel::Mlp => 2048,
+            _ => 128,
+        }
+    }
+    fn key(self) -> &'static str {
+        match self {
+            BenchModel::Resnet32 => "resnet32",
+            BenchModel::C10Cnn1 => "c10-cnn1",
+            BenchModel::C10Cnn2 => "c10-cnn2",
+            BenchModel::Mlp => "mlp",
+        }
+    }
+}
+
+/// Arguments of `cargo xtask bench`.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Networks to benchmark.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [BenchModel::Resnet32, BenchModel::C10Cnn1, BenchModel::C10Cnn2, BenchModel::Mlp])]
+    models: Vec<BenchModel>,
+    /// Timed steps per configuration (after one untimed warm-up step); the median is reported.
+    #[arg(long, default_value_t = 3)]
+    steps: usize,
+    /// Batch size for every network (default: 128 for the CNNs, 2048 for the MLP).
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Python interpreter for the optional PyTorch comparison.
+    #[arg(long, env = "LAYCA_PYTHON", default_value = "python3")]
+    python: String,
+    /// Skip the PyTorch comparison even when torch is importable.
+    #[arg(long)]
+    no_torch: bool,
+    /// Where to write the results (JSON).
+    #[arg(long, default_value = "bench/train-step.json")]
+    out: PathBuf,
+    /// Internal: run one configuration `<model>:<stock|fast>` and print one JSON line.
+    #[arg(long, hide = true)]
+    one: Option<String>,
+}
+
+/// One measured configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Measurement {
+    /// Network key.
+    pub model: String,
+    /// `stock`, `fast` or `torch`.
+    pub impl_: String,
+    /// Batch size.
+    pub batch: usize,
+    /// Worker threads.
+    pub threads: usize,
+    /// Seconds of each timed step.
+    pub step_s: Vec<f64>,
+    /// Median step time.
+    pub median_s: f64,
+    /// `batch / median_s`.
+    pub images_per_s: f64,
+    /// Peak resident memory of the process, MiB.
+    pub peak_rss_mib: f64,
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    if s.is_empty() {
+        return f64::NAN;
+    }
+    let m = s.len() / 2;
+    if s.len() % 2 == 1 {
+        s[m]
+    } else {
+        0.5 * (s[m - 1] + s[m])
+    }
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+fn threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Runs one configuration in this process.
+fn run_one(model: BenchModel, ops: Ops, batch: usize, steps: usize) -> Result<Measurement> {
+    let arch = model.arch();
+    let dev = Device::Cpu;
+    let mut net = build(arch, 0, &dev)?;
+    net.set_ops(ops);
+    let [c, h, w] = arch.input_shape();
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let xs: Vec<f32> = (0..batch * c * h * w)
+        .map(|_| rng.gen_range(-1.0..1.0))
+        .collect();
+    let xs = Tensor::from_vec(xs, (batch, c, h, w), &dev)?;
+    let ys: Vec<u32> = (0..batch)
+        .map(|_| rng.gen_range(0..arch.num_classes() as u32))
+        .collect();
+    let ys = Tensor::from_vec(ys, batch, &dev)?;
+    let named = |v: Vec<layca_models::NamedVar>| {
+        v.into_iter()
+            .map(|nv| NamedParam::new(nv.name, nv.var))
+            .collect::<Vec<_>>()
+    };
+    let cfg = OptimConfig::new(
+        BaseOptimizer::Sgd {
+            momentum: 0.0,
+            nesterov: false,
+        },
+        Control::None,
+        0.01,
+    );
+    let mut opt = LaycaOptimizer::new(named(net.kernels()), named(net.others()), cfg)?;
+    let mut times = Vec::with_capacity(steps);
+    for i in 0..=steps {
+        let t0 = Instant::now();
+        let logits = net.forward_t(&xs, true)?;
+        let loss = cross_entropy(&logits, &ys)?;
+        let grads = loss.backward()?;
+        opt.step(&grads)?;
+        let l = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        if !l.is_finite() {
+            bail!("{}: non-finite loss {l} at step {i}", model.key());
+        }
+        if i > 0 {
+            times.push(t0.elapsed().as_secs_f64());
+        }
+    }
+    let m = median(&times);
+    Ok(Measurement {
+        model: model.key().into(),
+        impl_: match ops {
+            Ops::Fast => "fast".into(),
+            Ops::Stock => "stock".into(),
+        },
+        batch,
+        threads: threads(),
+        step_s: times,
+        median_s: m,
+        images_per_s: batch as f64 / m,
+        peak_rss_mib: peak_rss_mib(),
+    })
+}
+
+fn cross_entropy(logits: &Tensor, ys: &Tensor) -> Result<Tensor> {
+    // log-softmax + NLL, as the engine's loss.
+    let lsm = logits.broadcast_sub(&logits.max_keepdim(1)?)?;
+    let lse = lsm.exp()?.sum_keepdim(1)?.log()?;
+    let logp = lsm.broadcast_sub(&lse)?;
+    let picked = logp.gather(&ys.unsqueeze(1)?, 1)?;
+    Ok((picked.mean_all()? * -1.0)?)
+}
+
+fn child(model: BenchModel, ops: &str, batch: usize, steps: usize) -> Result<Measurement> {
+    let exe = std::env::current_exe().context("locating the xtask binary")?;
+    let out = Command::new(exe)
+        .args([
+            "bench",
+            "--one",
+            &format!("{}:{ops}", model.key()),
+            "--batch",
+            &batch.to_string(),
+            "--steps",
+            &steps.to_string(),
+        ])
+        .output()
+        .context("starting a benchmark child process")?;
+    if !out.status.success() {
+        bail!(
+            "benchmark of {} ({ops}) failed: {}",
+            model.key(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .context("benchmark child printed no result")?;
+    Ok(serde_json::from_str(line)?)
+}
+
+fn torch_available(python: &str) -> bool {
+    Command::new(python)
+        .args(["-c", "import torch"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn run_torch(
+    python: &str,
+    models: &[BenchModel],
+    batch: Option<usize>,
+    steps: usize,
+) -> Result<Vec<Measurement>> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_torch.py");
+    let mut all = Vec::new();
+    for &m in models {
+        let b = batch.unwrap_or(m.default_batch());
+        let out = Command::new(python)
+            .arg(&script)
+            .args([
+                "--model",
+                m.key(),
+                "--batch",
+                &b.to_string(),
+                "--steps",
+                &steps.to_string(),
+                "--threads",
+                &threads().to_string(),
+            ])
+            .output()
+            .with_context(|| format!("running {}", script.display()))?;
+        if !out.status.success() {
+            bail!(
+                "PyTorch benchmark of {} failed: {}",
+                m.key(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout
+            .lines()
+            .rev()
+            .find(|l| l.starts_with('{'))
+            .context("PyTorch benchmark printed no result")?;
+        all.push(serde_json::from_str(line)?);
+    }
+    Ok(all)
+}
+
+/// Entry point of `cargo xtask bench`.
+pub fn run(args: &BenchArgs) -> Result<()> {
+    if args.steps == 0 {
+        bail!("--steps must be at least 1");
+    }
+    if let Some(one) = &args.one {
+        let (m, ops) = one
+            .split_once(':')
+            .with_context(|| format!("--one expects <model>:<stock|fast>, got {one}"))?;
+        let model = <BenchModel as clap::ValueEnum>::from_str(m, true)
+            .map_err(|e| anyhow::anyhow!("--one: {e}"))?;
+        let ops = match ops {
+            "stock" => Ops::Stock,
+            "fast" => Ops::Fast,
+            o => bail!("--one: implementation must be stock or fast, got {o}"),
+        };
+        let batch = args.batch.unwrap_or(model.default_batch());
+        let r = run_one(model, ops, batch, args.steps)?;
+        println!("{}", serde_json::to_string(&r)?);
+        return Ok(());
+    }
+    let torch = !args.no_torch && torch_available(&args.python);
+    let pb = indicatif::ProgressBar::new((args.models.len() * if torch { 3 } else { 2 }) as u64);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("bench {pos}/{len} [{elapsed_precise}] {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut results: Vec<Measurement> = Vec::new();
+    for &m in &args.models {
+        let batch = args.batch.unwrap_or(m.default_batch());
+        for ops in ["stock", "fast"] {
+            pb.set_message(format!("{} {ops}", m.key()));
+            let r = child(m, ops, batch, args.steps)?;
+            tracing::info!(
+                "{} {ops}: {:.3} s/step, {:.1} images/s, peak {:.0} MiB",
+                r.model,
+                r.median_s,
+                r.images_per_s,
+                r.peak_rss_mib
+            );
+            results.push(r);
+            pb.inc(1);
+        }
+    }
+    if torch {
+        pb.set_message("PyTorch");
+        let t = run_torch(&args.python, &args.models, args.batch, args.steps)?;
+        pb.inc(args.models.len() as u64);
+        results.extend(t);
+    } else {
+        tracing::info!(
+            "PyTorch comparison skipped ({} -c \"import torch\" failed or --no-torch)",
+            args.python
+        );
+    }
+    pb.finish_and_clear();
+    print_table(&results, torch);
+    layca_train::store::write_json_atomic(&args.out, &results)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    println!("results: {}", args.out.display());
+    Ok(())
+}
+
+fn print_table(results: &[Measurement], torch: bool) {
+    let find = |m: &str, i: &str| results.iter().find(|r| r.model == m && r.impl_ == i);
+    println!(
+        "one training step (forward + backward + SGD), {} threads; images/s (median step)",
+        results.first().map_or(0, |r| r.threads)
+    );
+    print!(
+        "{:<10} {:>6} {:>12} {:>12} {:>9} {:>11} {:>11}",
+        "model", "batch", "stock", "layca-ops", "speedup", "stock MiB", "ops MiB"
+    );
+    if torch {
+        print!(" {:>12} {:>12}", "PyTorch", "ops/PyTorch");
+    }
+    println!();
+    let mut models: Vec<&str> = results.iter().map(|r| r.model.as_str()).collect();
+    models.dedup();
+    for m in models {
+        let (Some(s), Some(f)) = (find(m, "stock"), find(m, "fast")) else {
+            continue;
+        };
+        print!(
+            "{:<10} {:>6} {:>12.1} {:>12.1} {:>8.2}x {:>11.0} {:>11.0}",
+            m,
+            f.batch,
+            s.images_per_s,
+            f.images_per_s,
+            f.images_per_s / s.images_per_s,
+            s.peak_rss_mib,
+            f.peak_rss_mib
+        );
+        if let Some(t) = find(m, "torch") {
+            print!(
+                " {:>12.1} {:>11.2}x",
+                t.images_per_s,
+                f.images_per_s / t.images_per_s
+            );
+        }
+        println!();
+    }
+}
