@@ -172,8 +172,16 @@ fn run_one(model: BenchModel, ops: Ops, batch: usize, steps: usize) -> Result<Me
         let t0 = Instant::now();
         let logits = net.forward_t(&xs, true)?;
         let loss = cross_entropy(&logits, &ys)?;
+        let t1 = Instant::now();
         let grads = loss.backward()?;
+        let t2 = Instant::now();
         opt.step(&grads)?;
+        tracing::debug!(
+            "step {i}: forward {:.1} ms, backward {:.1} ms, update {:.1} ms",
+            (t1 - t0).as_secs_f64() * 1e3,
+            (t2 - t1).as_secs_f64() * 1e3,
+            t2.elapsed().as_secs_f64() * 1e3
+        );
         let l = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
         if !l.is_finite() {
             bail!("{}: non-finite loss {l} at step {i}", model.key());

@@ -126,11 +126,16 @@ pub fn batch_norm_train(
     ))
 }
 
-/// Per-channel sums of `f(channel, run)` over all examples, where `run` is the `S` values of
-/// one (example, channel); split over examples with per-thread partials.
-fn channel_sums<F>(d: Dims, f: F) -> Vec<f64>
+/// Per-channel sums over all examples, split over examples with per-thread partials.
+///
+/// With spatial positions (`S > 1`), `run(c, o)` returns the sum over the `S` contiguous
+/// values of (example, channel `c`) starting at offset `o`. For `(N, C)` inputs (`S = 1`),
+/// `row(n, acc)` adds example `n`'s `C` values to `acc` in one loop over channels (per-element
+/// calls of `run` would not vectorise).
+fn channel_sums<F, R>(d: Dims, run: F, row: R) -> Vec<f64>
 where
     F: Fn(usize, usize) -> f64 + Sync,
+    R: Fn(usize, &mut [f64]) + Sync,
 {
     let per = chunk_len(d.n);
     let parts: Vec<Vec<f64>> = (0..d.n.div_ceil(per))
@@ -138,8 +143,12 @@ where
         .map(|ci| {
             let mut acc = vec![0.0f64; d.c];
             for n in ci * per..((ci + 1) * per).min(d.n) {
-                for (c, a) in acc.iter_mut().enumerate() {
-                    *a += f(c, (n * d.c + c) * d.s);
+                if d.s == 1 {
+                    row(n, &mut acc);
+                } else {
+                    for (c, a) in acc.iter_mut().enumerate() {
+                        *a += run(c, (n * d.c + c) * d.s);
+                    }
                 }
             }
             acc
@@ -225,19 +234,38 @@ fn forward_k<T: Real, const A: u8>(
 ) -> (Vec<T>, Saved) {
     let m = (d.n * d.s) as f64;
     let s = d.s;
-    let sums = channel_sums(d, |_, o| {
-        let run = &x[o..o + s];
-        lane_sum(s, |i| pre::<T, A>(run[i]))
-    });
+    let c_ = d.c;
+    let sums = channel_sums(
+        d,
+        |_, o| {
+            let run = &x[o..o + s];
+            lane_sum(s, |i| pre::<T, A>(run[i]))
+        },
+        |n, acc| {
+            for (a, &v) in acc.iter_mut().zip(&x[n * c_..(n + 1) * c_]) {
+                *a += pre::<T, A>(v).f();
+            }
+        },
+    );
     let mean: Vec<f64> = sums.iter().map(|v| v / m).collect();
-    let sq = channel_sums(d, |c, o| {
-        let run = &x[o..o + s];
-        let mu = T::of(mean[c]);
-        lane_sum(s, |i| {
-            let t = pre::<T, A>(run[i]) - mu;
-            t * t
-        })
-    });
+    let sq = channel_sums(
+        d,
+        |c, o| {
+            let run = &x[o..o + s];
+            let mu = T::of(mean[c]);
+            lane_sum(s, |i| {
+                let t = pre::<T, A>(run[i]) - mu;
+                t * t
+            })
+        },
+        |n, acc| {
+            let r = &x[n * c_..(n + 1) * c_];
+            for ((a, &v), &mu) in acc.iter_mut().zip(r).zip(&mean) {
+                let t = pre::<T, A>(v).f() - mu;
+                *a += t * t;
+            }
+        },
+    );
     let var: Vec<f64> = sq.iter().map(|v| v / m).collect();
     let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
     let scale: Vec<T> = (0..d.c).map(|c| T::of(gamma[c].f() * invstd[c])).collect();
@@ -250,6 +278,15 @@ fn forward_k<T: Real, const A: u8>(
         .enumerate()
         .for_each(|(ci, ych)| {
             let base = ci * per * d.c * s;
+            if s == 1 {
+                for (yrow, xrow) in ych.chunks_mut(d.c).zip(x[base..].chunks(d.c)) {
+                    for (((o, &v), &a), &b) in yrow.iter_mut().zip(xrow).zip(&scale).zip(&shift) {
+                        let z = pre::<T, A>(v) * a + b;
+                        *o = if A == RELU_AFTER { relu(z) } else { z };
+                    }
+                }
+                return;
+            }
             for (r, yrun) in ych.chunks_mut(s).enumerate() {
                 let c = r % d.c;
                 let xrun = &x[base + r * s..base + (r + 1) * s];
@@ -301,15 +338,40 @@ fn backward_k<T: Real, const A: u8>(
 ) -> (Vec<T>, Vec<T>, Vec<T>) {
     let m = (d.n * d.s) as f64;
     let s = d.s;
-    let sdy = channel_sums(d, |_, o| {
-        let (yr, gr) = (&y[o..o + s], &dy[o..o + s]);
-        lane_sum(s, |i| dz::<T, A>(yr[i], gr[i]))
-    });
-    let sdx = channel_sums(d, |c, o| {
-        let (xr, yr, gr) = (&x[o..o + s], &y[o..o + s], &dy[o..o + s]);
-        let mu = T::of(sv.mean[c]);
-        lane_sum(s, |i| dz::<T, A>(yr[i], gr[i]) * (pre::<T, A>(xr[i]) - mu))
-    });
+    let c_ = d.c;
+    let sdy = channel_sums(
+        d,
+        |_, o| {
+            let (yr, gr) = (&y[o..o + s], &dy[o..o + s]);
+            lane_sum(s, |i| dz::<T, A>(yr[i], gr[i]))
+        },
+        |n, acc| {
+            let r = n * c_..(n + 1) * c_;
+            for ((a, &yv), &g) in acc.iter_mut().zip(&y[r.clone()]).zip(&dy[r]) {
+                *a += dz::<T, A>(yv, g).f();
+            }
+        },
+    );
+    let sdx = channel_sums(
+        d,
+        |c, o| {
+            let (xr, yr, gr) = (&x[o..o + s], &y[o..o + s], &dy[o..o + s]);
+            let mu = T::of(sv.mean[c]);
+            lane_sum(s, |i| dz::<T, A>(yr[i], gr[i]) * (pre::<T, A>(xr[i]) - mu))
+        },
+        |n, acc| {
+            let r = n * c_..(n + 1) * c_;
+            let it = acc
+                .iter_mut()
+                .zip(&x[r.clone()])
+                .zip(&y[r.clone()])
+                .zip(&dy[r])
+                .zip(&sv.mean);
+            for ((((a, &xv), &yv), &g), &mu) in it {
+                *a += dz::<T, A>(yv, g).f() * (pre::<T, A>(xv).f() - mu);
+            }
+        },
+    );
     // dx' = a·dz − u·x' + w, with a = γ/σ, u = a·Σdz(x'−μ)/(σ²m), w = u·μ − a·Σdz/m.
     let a: Vec<f64> = (0..d.c).map(|c| gamma[c].f() * sv.invstd[c]).collect();
     let u: Vec<f64> = (0..d.c)
@@ -324,6 +386,27 @@ fn backward_k<T: Real, const A: u8>(
         .enumerate()
         .for_each(|(ci, ch)| {
             let base = ci * per * d.c * s;
+            if s == 1 {
+                let (at, ut, wt): (Vec<T>, Vec<T>, Vec<T>) = (
+                    a.iter().map(|&v| T::of(v)).collect(),
+                    u.iter().map(|&v| T::of(v)).collect(),
+                    w.iter().map(|&v| T::of(v)).collect(),
+                );
+                for (k, row) in ch.chunks_mut(d.c).enumerate() {
+                    let o = base + k * d.c;
+                    let (xr, yr, gr) = (&x[o..o + d.c], &y[o..o + d.c], &dy[o..o + d.c]);
+                    let it = row.iter_mut().zip(xr).zip(yr).zip(gr).zip(&at).zip(&ut).zip(&wt);
+                    for ((((((out, &xv), &yv), &g), &ac), &uc), &wc) in it {
+                        let v = ac * dz::<T, A>(yv, g) - uc * pre::<T, A>(xv) + wc;
+                        *out = if A == RELU_BEFORE && xv <= T::zero() {
+                            T::zero()
+                        } else {
+                            v
+                        };
+                    }
+                }
+                return;
+            }
             for (r, run) in ch.chunks_mut(s).enumerate() {
                 let c = r % d.c;
                 let o = base + r * s;
