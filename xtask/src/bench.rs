@@ -47,6 +47,12 @@ impl BenchModel {
             _ => 128,
         }
     }
+    fn default_steps(self) -> usize {
+        match self {
+            BenchModel::Mlp => 10,
+            _ => 3,
+        }
+    }
     fn key(self) -> &'static str {
         match self {
             BenchModel::Resnet32 => "resnet32",
@@ -64,8 +70,9 @@ pub struct BenchArgs {
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [BenchModel::Resnet32, BenchModel::C10Cnn1, BenchModel::C10Cnn2, BenchModel::Mlp])]
     models: Vec<BenchModel>,
     /// Timed steps per configuration (after one untimed warm-up step); the median is reported.
-    #[arg(long, default_value_t = 3)]
-    steps: usize,
+    /// Default: 3 for the CNNs, 10 for the MLP.
+    #[arg(long)]
+    steps: Option<usize>,
     /// Batch size for every network (default: 128 for the CNNs, 2048 for the MLP).
     #[arg(long)]
     batch: Option<usize>,
@@ -257,7 +264,7 @@ fn run_torch(
     python: &str,
     models: &[BenchModel],
     batch: Option<usize>,
-    steps: usize,
+    steps: Option<usize>,
 ) -> Result<Vec<Measurement>> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_torch.py");
     let mut all = Vec::new();
@@ -271,7 +278,7 @@ fn run_torch(
                 "--batch",
                 &b.to_string(),
                 "--steps",
-                &steps.to_string(),
+                &steps.unwrap_or(m.default_steps()).to_string(),
                 "--threads",
                 &threads().to_string(),
             ])
@@ -297,7 +304,7 @@ fn run_torch(
 
 /// Entry point of `cargo xtask bench`.
 pub fn run(args: &BenchArgs) -> Result<()> {
-    if args.steps == 0 {
+    if args.steps == Some(0) {
         bail!("--steps must be at least 1");
     }
     if let Some(one) = &args.one {
@@ -312,7 +319,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             o => bail!("--one: implementation must be stock or fast, got {o}"),
         };
         let batch = args.batch.unwrap_or(model.default_batch());
-        let r = run_one(model, ops, batch, args.steps)?;
+        let steps = args.steps.unwrap_or(model.default_steps());
+        let r = run_one(model, ops, batch, steps)?;
         println!("{}", serde_json::to_string(&r)?);
         return Ok(());
     }
@@ -327,7 +335,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         let batch = args.batch.unwrap_or(m.default_batch());
         for ops in ["stock", "fast"] {
             pb.set_message(format!("{} {ops}", m.key()));
-            let r = child(m, ops, batch, args.steps)?;
+            let r = child(m, ops, batch, args.steps.unwrap_or(m.default_steps()))?;
             tracing::info!(
                 "{} {ops}: {:.3} s/step, {:.1} images/s, peak {:.0} MiB",
                 r.model,

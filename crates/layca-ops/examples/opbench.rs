@@ -110,6 +110,20 @@ fn main() -> candle_core::Result<()> {
     time("stock matmul 2048x784x784 fwd", 5, || {
         x.as_tensor().matmul(w.as_tensor()).unwrap();
     });
+    let h = r(&[2048, 784]);
+    let g = r(&[784]);
+    let b = r(&[784]);
+    time("bn (2048, 784) affine ReluAfter fwd", 10, || {
+        batch_norm_train(&h, Some(&g), Some(&b), 1e-3, BnActivation::ReluAfter).unwrap();
+    });
+    let bias = r(&[784]);
+    time("linear+bias 2048x784x784 fwd", 10, || {
+        linear(x.as_tensor(), w.as_tensor(), Some(&bias)).unwrap();
+    });
+    let xs4 = r(&[2048, 1, 28, 28]);
+    time("flatten_from(1) of input", 10, || {
+        xs4.flatten_from(1).unwrap().contiguous().unwrap();
+    });
     let _ = DType::F32;
     Ok(())
 }

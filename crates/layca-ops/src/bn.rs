@@ -395,7 +395,14 @@ fn backward_k<T: Real, const A: u8>(
                 for (k, row) in ch.chunks_mut(d.c).enumerate() {
                     let o = base + k * d.c;
                     let (xr, yr, gr) = (&x[o..o + d.c], &y[o..o + d.c], &dy[o..o + d.c]);
-                    let it = row.iter_mut().zip(xr).zip(yr).zip(gr).zip(&at).zip(&ut).zip(&wt);
+                    let it = row
+                        .iter_mut()
+                        .zip(xr)
+                        .zip(yr)
+                        .zip(gr)
+                        .zip(&at)
+                        .zip(&ut)
+                        .zip(&wt);
                     for ((((((out, &xv), &yv), &g), &ac), &uc), &wc) in it {
                         let v = ac * dz::<T, A>(yv, g) - uc * pre::<T, A>(xv) + wc;
                         *out = if A == RELU_BEFORE && xv <= T::zero() {

@@ -10,7 +10,7 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 
 use crate::gemm::{matmul, solo, Mat};
-use crate::util::{chunk_len, contiguous, cpu_slice, dispatch, threads, Real};
+use crate::util::{chunk_len, contiguous, cpu_slice, dispatch, threads, with_scratch, Real};
 
 /// Stride and (possibly asymmetric, TF "same"-style) zero padding of a convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,14 +145,14 @@ fn bad_columns(g: &Geom, kj: usize) -> (usize, usize) {
     (lo, hi)
 }
 
-fn im2col_shift<T: Real>(xn: &[T], g: &Geom, col: &mut [T]) {
+fn im2col_shift<T: Real>(xn: &[T], g: &Geom, col: &mut [T], ld: usize, off: usize) {
     let p = g.p();
     let plane = g.h * g.w;
     for c in 0..g.c {
         let xc = &xn[c * plane..(c + 1) * plane];
         for ki in 0..g.kh {
             for kj in 0..g.kw {
-                let row = &mut col[((c * g.kh + ki) * g.kw + kj) * p..][..p];
+                let row = &mut col[((c * g.kh + ki) * g.kw + kj) * ld + off..][..p];
                 let (_, _, delta, p0, p1) = tap_range(g, ki, kj);
                 row[..p0].fill(T::zero());
                 row[p1..].fill(T::zero());
@@ -172,14 +172,14 @@ fn im2col_shift<T: Real>(xn: &[T], g: &Geom, col: &mut [T]) {
 
 /// [`col2im`] under [`flat_shift`]; zeroes the out-of-plane entries of the scratch `col`
 /// first, then adds each row with one contiguous loop.
-fn col2im_shift<T: Real>(col: &mut [T], g: &Geom, dxn: &mut [T]) {
+fn col2im_shift<T: Real>(col: &mut [T], g: &Geom, dxn: &mut [T], ld: usize, off: usize) {
     let p = g.p();
     let plane = g.h * g.w;
     for c in 0..g.c {
         let dxc = &mut dxn[c * plane..(c + 1) * plane];
         for ki in 0..g.kh {
             for kj in 0..g.kw {
-                let row = &mut col[((c * g.kh + ki) * g.kw + kj) * p..][..p];
+                let row = &mut col[((c * g.kh + ki) * g.kw + kj) * ld + off..][..p];
                 let (lo, hi) = bad_columns(g, kj);
                 if lo > 0 || hi < g.wo {
                     for r in row.chunks_mut(g.wo) {
@@ -197,10 +197,11 @@ fn col2im_shift<T: Real>(col: &mut [T], g: &Geom, dxn: &mut [T]) {
     }
 }
 
-/// Fills `col` (`k × p`, row-major) with the patches of one example `xn` (`c × h × w`).
-fn im2col<T: Real>(xn: &[T], g: &Geom, col: &mut [T]) {
+/// Writes the patches of one example `xn` (`c × h × w`) into columns `off..off + p` of `col`
+/// (`k` rows, row stride `ld`).
+fn im2col<T: Real>(xn: &[T], g: &Geom, col: &mut [T], ld: usize, off: usize) {
     if flat_shift(g) {
-        return im2col_shift(xn, g, col);
+        return im2col_shift(xn, g, col, ld, off);
     }
     let p = g.p();
     let (h, w) = (g.h as isize, g.w as isize);
@@ -208,7 +209,7 @@ fn im2col<T: Real>(xn: &[T], g: &Geom, col: &mut [T]) {
         let xc = &xn[c * g.h * g.w..(c + 1) * g.h * g.w];
         for ki in 0..g.kh {
             for kj in 0..g.kw {
-                let row = &mut col[((c * g.kh + ki) * g.kw + kj) * p..][..p];
+                let row = &mut col[((c * g.kh + ki) * g.kw + kj) * ld + off..][..p];
                 // Columns of this kernel tap: ix = ox·s + kj − pl.
                 let off = kj as isize - g.pl as isize;
                 for oy in 0..g.ho {
@@ -242,11 +243,12 @@ fn im2col<T: Real>(xn: &[T], g: &Geom, col: &mut [T]) {
     }
 }
 
-/// Adds the patches `col` (`k × p`) back onto one example's input gradient `dxn` (`col` is
-/// scratch: the flat-shift path zeroes its out-of-plane entries).
-fn col2im<T: Real>(col: &mut [T], g: &Geom, dxn: &mut [T]) {
+/// Adds the patches in columns `off..off + p` of `col` (`k` rows, row stride `ld`) back onto
+/// one example's input gradient `dxn` (`col` is scratch: the flat-shift path zeroes its
+/// out-of-plane entries).
+fn col2im<T: Real>(col: &mut [T], g: &Geom, dxn: &mut [T], ld: usize, off: usize) {
     if flat_shift(g) {
-        return col2im_shift(col, g, dxn);
+        return col2im_shift(col, g, dxn, ld, off);
     }
     let p = g.p();
     let (h, w) = (g.h as isize, g.w as isize);
@@ -254,7 +256,7 @@ fn col2im<T: Real>(col: &mut [T], g: &Geom, dxn: &mut [T]) {
         let dxc = &mut dxn[c * g.h * g.w..(c + 1) * g.h * g.w];
         for ki in 0..g.kh {
             for kj in 0..g.kw {
-                let row = &col[((c * g.kh + ki) * g.kw + kj) * p..][..p];
+                let row = &col[((c * g.kh + ki) * g.kw + kj) * ld + off..][..p];
                 let off = kj as isize - g.pl as isize;
                 for oy in 0..g.ho {
                     let iy = (oy * g.stride + ki) as isize - g.pt as isize;
@@ -284,7 +286,7 @@ fn col2im<T: Real>(col: &mut [T], g: &Geom, dxn: &mut [T]) {
     }
 }
 
-/// Parallelism of the per-example GEMMs: threads work on different examples unless the batch
+/// Parallelism of the per-group GEMMs: threads work on different examples unless the batch
 /// is smaller than the thread count.
 fn inner_par(n: usize) -> Parallelism {
     if n < threads() {
@@ -294,40 +296,85 @@ fn inner_par(n: usize) -> Parallelism {
     }
 }
 
+/// Examples per GEMM: enough that a GEMM has at least ~512 columns (the last stages of the
+/// VGGs have 2×2 to 8×8 outputs: one example per GEMM would give 4 to 64 columns), at most
+/// the examples of one thread's chunk.
+fn group_len(g: &Geom, per: usize) -> usize {
+    512usize.div_ceil(g.p()).clamp(1, per.max(1))
+}
+
+/// Example `s` of `out` (`(·, o, p)` layout) ← columns `s·p..(s+1)·p` of the group matrix
+/// `grp` (`o` rows, row stride `nb·p`).
+fn scatter<T: Real>(grp: &[T], out: &mut [T], o: usize, p: usize, nb: usize) {
+    let ld = nb * p;
+    for s in 0..nb {
+        for r in 0..o {
+            out[(s * o + r) * p..(s * o + r + 1) * p]
+                .copy_from_slice(&grp[r * ld + s * p..r * ld + (s + 1) * p]);
+        }
+    }
+}
+
+/// The inverse of [`scatter`]: the examples of `src` side by side in `grp`.
+fn gather<T: Real>(src: &[T], grp: &mut [T], o: usize, p: usize, nb: usize) {
+    let ld = nb * p;
+    for s in 0..nb {
+        for r in 0..o {
+            grp[r * ld + s * p..r * ld + (s + 1) * p]
+                .copy_from_slice(&src[(s * o + r) * p..(s * o + r + 1) * p]);
+        }
+    }
+}
+
 fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Result<CpuStorage> {
     let (k, p) = (g.k(), g.p());
     let mut y = vec![T::zero(); g.n * g.o * p];
     let per = chunk_len(g.n);
     let par = inner_par(g.n);
+    let nb_max = group_len(g, per);
     y.par_chunks_mut(per * g.o * p)
         .enumerate()
         .for_each(|(ci, ychunk)| {
-            let mut col = if g.pointwise() {
-                Vec::new()
-            } else {
-                vec![T::zero(); k * p]
-            };
-            for (j, yn) in ychunk.chunks_mut(g.o * p).enumerate() {
-                let n = ci * per + j;
-                let xn = &x[n * g.in_len()..(n + 1) * g.in_len()];
-                let src: &[T] = if g.pointwise() {
-                    xn
-                } else {
-                    im2col(xn, g, &mut col);
-                    &col
-                };
-                matmul(
-                    yn,
-                    p,
-                    false,
-                    Mat::rows(w, k),
-                    Mat::rows(src, p),
-                    g.o,
-                    p,
-                    k,
-                    par,
-                );
-            }
+            let direct = nb_max == 1 && g.pointwise();
+            let col_len = if direct { 0 } else { k * p * nb_max };
+            let grp_len = if nb_max > 1 { g.o * p * nb_max } else { 0 };
+            with_scratch::<T, _>(col_len, grp_len, |col, grp| {
+                let n_here = ychunk.len() / (g.o * p);
+                let mut s0 = 0;
+                while s0 < n_here {
+                    let nb = nb_max.min(n_here - s0);
+                    let ld = nb * p;
+                    let n0 = ci * per + s0;
+                    let yg = &mut ychunk[s0 * g.o * p..(s0 + nb) * g.o * p];
+                    if direct {
+                        let xn = &x[n0 * g.in_len()..(n0 + 1) * g.in_len()];
+                        matmul(
+                            yg,
+                            p,
+                            false,
+                            Mat::rows(w, k),
+                            Mat::rows(xn, p),
+                            g.o,
+                            p,
+                            k,
+                            par,
+                        );
+                    } else {
+                        for s in 0..nb {
+                            let xn = &x[(n0 + s) * g.in_len()..(n0 + s + 1) * g.in_len()];
+                            im2col(xn, g, col, ld, s * p);
+                        }
+                        let src = Mat::rows(&col[..k * ld], ld);
+                        if nb == 1 {
+                            matmul(yg, p, false, Mat::rows(w, k), src, g.o, p, k, par);
+                        } else {
+                            matmul(grp, ld, false, Mat::rows(w, k), src, g.o, ld, k, par);
+                            scatter(grp, yg, g.o, p, nb);
+                        }
+                    }
+                    s0 += nb;
+                }
+            });
         });
     Ok(T::to_cpu_storage_owned(y))
 }
@@ -337,45 +384,60 @@ fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Result<CpuStorage> {
     let mut dx = vec![T::zero(); g.n * g.in_len()];
     let per = chunk_len(g.n);
     let par = inner_par(g.n);
+    let nb_max = group_len(g, per);
     dx.par_chunks_mut(per * g.in_len())
         .enumerate()
         .for_each(|(ci, dxchunk)| {
-            let mut col = if g.pointwise() {
-                Vec::new()
-            } else {
-                vec![T::zero(); k * p]
-            };
-            for (j, dxn) in dxchunk.chunks_mut(g.in_len()).enumerate() {
-                let n = ci * per + j;
-                let dyn_ = &dy[n * g.o * p..(n + 1) * g.o * p];
-                // dcol (k × p) = Wᵀ (k × o) · dY (o × p)
-                if g.pointwise() {
-                    matmul(
-                        dxn,
-                        p,
-                        false,
-                        Mat::rows_t(w, k),
-                        Mat::rows(dyn_, p),
-                        k,
-                        p,
-                        g.o,
-                        par,
-                    );
-                } else {
-                    matmul(
-                        &mut col,
-                        p,
-                        false,
-                        Mat::rows_t(w, k),
-                        Mat::rows(dyn_, p),
-                        k,
-                        p,
-                        g.o,
-                        par,
-                    );
-                    col2im(&mut col, g, dxn);
+            let direct = nb_max == 1 && g.pointwise();
+            let col_len = if direct { 0 } else { k * p * nb_max };
+            let grp_len = if nb_max > 1 { g.o * p * nb_max } else { 0 };
+            with_scratch::<T, _>(col_len, grp_len, |col, grp| {
+                let n_here = dxchunk.len() / g.in_len();
+                let mut s0 = 0;
+                while s0 < n_here {
+                    let nb = nb_max.min(n_here - s0);
+                    let ld = nb * p;
+                    let n0 = ci * per + s0;
+                    let dyg = &dy[n0 * g.o * p..(n0 + nb) * g.o * p];
+                    let dxg = &mut dxchunk[s0 * g.in_len()..(s0 + nb) * g.in_len()];
+                    // dcol (k × ld) = Wᵀ (k × o) · dY (o × ld)
+                    if direct {
+                        matmul(
+                            dxg,
+                            p,
+                            false,
+                            Mat::rows_t(w, k),
+                            Mat::rows(dyg, p),
+                            k,
+                            p,
+                            g.o,
+                            par,
+                        );
+                    } else {
+                        let rhs = if nb == 1 {
+                            dyg
+                        } else {
+                            gather(dyg, grp, g.o, p, nb);
+                            &grp[..g.o * ld]
+                        };
+                        matmul(
+                            &mut col[..k * ld],
+                            ld,
+                            false,
+                            Mat::rows_t(w, k),
+                            Mat::rows(rhs, ld),
+                            k,
+                            ld,
+                            g.o,
+                            par,
+                        );
+                        for (s, dxn) in dxg.chunks_mut(g.in_len()).enumerate() {
+                            col2im(col, g, dxn, ld, s * p);
+                        }
+                    }
+                    s0 += nb;
                 }
-            }
+            });
         });
     Ok(T::to_cpu_storage_owned(dx))
 }
@@ -384,37 +446,53 @@ fn backward_kernel<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Result<CpuStorage> {
     let (k, p) = (g.k(), g.p());
     let per = chunk_len(g.n);
     let par = inner_par(g.n);
+    let nb_max = group_len(g, per);
     let partials: Vec<Vec<T>> = (0..g.n.div_ceil(per))
         .into_par_iter()
         .map(|ci| {
             let mut dw = vec![T::zero(); g.o * k];
-            let mut col = if g.pointwise() {
-                Vec::new()
-            } else {
-                vec![T::zero(); k * p]
-            };
-            for (j, n) in (ci * per..((ci + 1) * per).min(g.n)).enumerate() {
-                let xn = &x[n * g.in_len()..(n + 1) * g.in_len()];
-                let src: &[T] = if g.pointwise() {
-                    xn
-                } else {
-                    im2col(xn, g, &mut col);
-                    &col
-                };
-                let dyn_ = &dy[n * g.o * p..(n + 1) * g.o * p];
-                // dW (o × k) += dY (o × p) · colᵀ (p × k)
-                matmul(
-                    &mut dw,
-                    k,
-                    j > 0,
-                    Mat::rows(dyn_, p),
-                    Mat::rows_t(src, p),
-                    g.o,
-                    k,
-                    p,
-                    par,
-                );
-            }
+            let direct = nb_max == 1 && g.pointwise();
+            let col_len = if direct { 0 } else { k * p * nb_max };
+            let grp_len = if nb_max > 1 { g.o * p * nb_max } else { 0 };
+            with_scratch::<T, _>(col_len, grp_len, |col, grp| {
+                let end = ((ci + 1) * per).min(g.n);
+                let mut n0 = ci * per;
+                let mut first = true;
+                while n0 < end {
+                    let nb = nb_max.min(end - n0);
+                    let ld = nb * p;
+                    let src: &[T] = if direct {
+                        &x[n0 * g.in_len()..(n0 + 1) * g.in_len()]
+                    } else {
+                        for s in 0..nb {
+                            let xn = &x[(n0 + s) * g.in_len()..(n0 + s + 1) * g.in_len()];
+                            im2col(xn, g, col, ld, s * p);
+                        }
+                        &col[..k * ld]
+                    };
+                    let dyg = &dy[n0 * g.o * p..(n0 + nb) * g.o * p];
+                    let lhs: &[T] = if nb == 1 {
+                        dyg
+                    } else {
+                        gather(dyg, grp, g.o, p, nb);
+                        &grp[..g.o * ld]
+                    };
+                    // dW (o × k) += dY (o × ld) · colᵀ (ld × k)
+                    matmul(
+                        &mut dw,
+                        k,
+                        !first,
+                        Mat::rows(lhs, ld),
+                        Mat::rows_t(src, ld),
+                        g.o,
+                        k,
+                        ld,
+                        par,
+                    );
+                    first = false;
+                    n0 += nb;
+                }
+            });
             dw
         })
         .collect();

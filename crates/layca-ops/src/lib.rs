@@ -23,6 +23,8 @@
 use candle_core::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod bn;
 mod conv;
 mod eltwise;

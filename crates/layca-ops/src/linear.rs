@@ -182,11 +182,51 @@ impl CustomOp3 for Linear {
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (dx, dw, grad) = self.bwd_xw(x, w, grad)?;
         let db = if b.track_op() {
-            Some(grad.sum(0)?)
+            Some(grad.apply_op1_no_bwd(&ColumnSum(self.0))?)
         } else {
             None
         };
         Ok((dx, dw, db))
+    }
+}
+
+/// `dY (N, O) → Σ_n dY[n, :]` (the bias gradient), rows split over threads, each thread
+/// adding whole rows into its own accumulator (candle's `sum(0)` is a single-threaded
+/// strided reduction).
+struct ColumnSum(Dims);
+
+impl candle_core::CustomOp1 for ColumnSum {
+    fn name(&self) -> &'static str {
+        "layca-linear-bias-grad"
+    }
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        fn run<T: Real>(s: &CpuStorage, l: &Layout, d: Dims) -> Result<CpuStorage> {
+            use rayon::prelude::*;
+            let dy = cpu_slice::<T>(s, l, "linear")?;
+            let per = crate::util::chunk_len(d.n);
+            let parts: Vec<Vec<T>> = dy
+                .par_chunks(per * d.o)
+                .map(|rows| {
+                    let mut acc = vec![T::zero(); d.o];
+                    for row in rows.chunks(d.o) {
+                        for (a, &v) in acc.iter_mut().zip(row) {
+                            *a += v;
+                        }
+                    }
+                    acc
+                })
+                .collect();
+            let mut total = vec![T::zero(); d.o];
+            for p in parts {
+                for (t, v) in total.iter_mut().zip(p) {
+                    *t += v;
+                }
+            }
+            Ok(T::to_cpu_storage_owned(total))
+        }
+        let d = self.0;
+        let out = dispatch!(s, "linear", run(s, l, d))?;
+        Ok((out, Shape::from(d.o)))
     }
 }
 

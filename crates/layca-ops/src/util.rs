@@ -157,3 +157,44 @@ macro_rules! dispatch {
     };
 }
 pub(crate) use dispatch;
+
+thread_local! {
+    /// Per-thread scratch storage reused across calls (im2col and group buffers): fresh
+    /// multi-megabyte allocations per call cost page faults that serialise the threads.
+    static SCRATCH: std::cell::RefCell<[Vec<f64>; 2]> = const {
+        std::cell::RefCell::new([Vec::new(), Vec::new()])
+    };
+}
+
+/// Runs `f` with two scratch slices of `len_a` and `len_b` elements of `T`, reused per thread
+/// (contents are arbitrary: callers overwrite before reading). Falls back to fresh buffers if
+/// the thread's scratch is already in use (a re-entrant rayon task).
+pub(crate) fn with_scratch<T: Real, R>(
+    len_a: usize,
+    len_b: usize,
+    f: impl FnOnce(&mut [T], &mut [T]) -> R,
+) -> R {
+    fn view<T: Real>(v: &mut Vec<f64>, len: usize) -> &mut [T] {
+        let words = (len * std::mem::size_of::<T>()).div_ceil(8);
+        if v.len() < words {
+            v.resize(words, 0.0);
+        }
+        // SAFETY: T is f32 or f64 (plain floats: every bit pattern is valid, alignment ≤ 8);
+        // the buffer holds at least len·size_of::<T>() bytes and is exclusively borrowed.
+        unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut T, len) }
+    }
+    let mut f = Some(f);
+    let r = SCRATCH.with(|cell| {
+        cell.try_borrow_mut().ok().map(|mut bufs| {
+            let [a, b] = &mut *bufs;
+            (f.take().expect("called once"))(view::<T>(a, len_a), view::<T>(b, len_b))
+        })
+    });
+    match r {
+        Some(r) => r,
+        None => {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            (f.take().expect("called once"))(view::<T>(&mut a, len_a), view::<T>(&mut b, len_b))
+        }
+    }
+}

@@ -37,6 +37,7 @@ fn check(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn conv_case(
     n: usize,
     c: usize,

@@ -150,7 +150,7 @@ proptest::proptest! {
     /// naive convolution, and both gradients pass a directional finite-difference check.
     #[test]
     fn conv2d_random_geometries(
-        n in 1usize..3, c in 1usize..4, h in 1usize..7, wd in 1usize..7, o in 1usize..4,
+        n in 1usize..7, c in 1usize..4, h in 1usize..7, wd in 1usize..7, o in 1usize..4,
         kh in 1usize..4, kw in 1usize..4, stride in 1usize..4,
         pt in 0usize..3, pb in 0usize..3, pl in 0usize..3, pr in 0usize..3, seed in 0u64..1000,
     ) {
