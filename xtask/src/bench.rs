@@ -380,8 +380,12 @@ fn print_table(results: &[Measurement], torch: bool) {
         print!(" {:>12} {:>12}", "PyTorch", "ops/PyTorch");
     }
     println!();
-    let mut models: Vec<&str> = results.iter().map(|r| r.model.as_str()).collect();
-    models.dedup();
+    let mut models: Vec<&str> = Vec::new();
+    for r in results {
+        if !models.contains(&r.model.as_str()) {
+            models.push(r.model.as_str());
+        }
+    }
     for m in models {
         let (Some(s), Some(f)) = (find(m, "stock"), find(m, "fast")) else {
             continue;

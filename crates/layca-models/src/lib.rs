@@ -37,6 +37,12 @@
 //! update them with a zero-debiased moving average, `<bn>.biased_mean`,
 //! `<bn>.biased_variance`, `<bn>.local_step` (see [`layers::BnConfig::zero_debias`]).
 //!
+//! ## Fast CPU path
+//! Layers train through the `layca-ops` kernels on CPU in f32/f64 ([`Ops::Fast`], the
+//! default) and through stock candle compositions otherwise or with
+//! `Network::set_ops(Ops::Stock)`; both paths give the same logits, gradients and BN buffers
+//! (tests in `tests/ops.rs`: 1e-9 relative in f64, 1e-4 in f32).
+//!
 //! ## candle 0.11.1 traps handled here
 //! * `max_pool2d`'s backward is wrong, and a `max` reduction duplicates the gradient on ties:
 //!   [`layers::max_pool`] routes it to the first maximum only (ties are systematic when BN

@@ -9,8 +9,12 @@
 //!
 //! Why: stock candle 0.11.1 runs conv2d at 10–22 GFLOP/s on CPU, computes the conv input
 //! gradient with a naive transposed convolution, and builds batch norm and ReLU from
-//! single-threaded element-wise ops; a ResNet-32 step took 7 s. These kernels use the `gemm`
-//! crate (as candle's matmul does) and rayon's global pool.
+//! single-threaded element-wise ops. Here convolutions are im2col + GEMM over groups of
+//! examples (at least 512 output columns per GEMM), the GEMMs run on unpacked AVX-512 kernels
+//! where the CPU has them (runtime detection) or on `matrixmultiply` / `gemm` (chosen by shape,
+//! see `gemm.rs`), batch norm and the element-wise joins are single fused passes, and work is
+//! split over examples on rayon's global pool with per-thread scratch buffers.
+//! `cargo xtask bench` measures the whole training step against stock candle (and PyTorch).
 //!
 //! Scope: CPU tensors in `f32` or `f64` ([`supports`]). Callers keep the stock candle
 //! composition as the reference path on other devices and dtypes ([`Ops`]); the tests check
