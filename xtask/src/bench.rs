@@ -410,3 +410,57 @@ fn print_table(results: &[Measurement], torch: bool) {
         println!();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
+
+    /// The harness runs one real step per implementation and reports consistent fields (no
+    /// timing is asserted).
+    #[test]
+    fn one_step_per_implementation_is_measured() {
+        for (ops, name) in [(Ops::Fast, "fast"), (Ops::Stock, "stock")] {
+            let m = run_one(BenchModel::Mlp, ops, 32, 2).unwrap();
+            assert_eq!(
+                (m.model.as_str(), m.impl_.as_str(), m.batch),
+                ("mlp", name, 32)
+            );
+            assert_eq!(m.step_s.len(), 2);
+            assert!(m.step_s.iter().all(|t| t.is_finite() && *t > 0.0));
+            assert!((m.images_per_s - 32.0 / m.median_s).abs() < 1e-9);
+            assert!(m.peak_rss_mib > 0.0);
+        }
+    }
+
+    #[test]
+    fn bad_arguments_are_errors() {
+        let mut args = BenchArgs {
+            models: vec![BenchModel::Mlp],
+            steps: Some(0),
+            batch: None,
+            python: "python3".into(),
+            no_torch: true,
+            out: "unused.json".into(),
+            one: None,
+        };
+        assert!(run(&args).unwrap_err().to_string().contains("--steps"));
+        args.steps = Some(1);
+        args.one = Some("mlp".into());
+        assert!(run(&args)
+            .unwrap_err()
+            .to_string()
+            .contains("<model>:<stock|fast>"));
+        args.one = Some("mlp:turbo".into());
+        assert!(run(&args)
+            .unwrap_err()
+            .to_string()
+            .contains("stock or fast"));
+    }
+}

@@ -132,8 +132,10 @@ fn tap_range(g: &Geom, ki: usize, kj: usize) -> (usize, usize, isize, usize, usi
     let oy0 = (-oy_off).clamp(0, g.ho as isize) as usize;
     let oy1 = (h - oy_off).clamp(oy0 as isize, g.ho as isize) as usize;
     let delta = oy_off * w + ox_off;
-    let p0 = ((oy0 * g.w) as isize).max(-delta) as usize;
-    let p1 = ((oy1 * g.w) as isize).min(h * w - delta).max(p0 as isize) as usize;
+    // Both bounds stay inside the valid output rows [oy0·w, oy1·w) ⊆ [0, p).
+    let hi_flat = (oy1 * g.w) as isize;
+    let p0 = ((oy0 * g.w) as isize).max(-delta).min(hi_flat) as usize;
+    let p1 = hi_flat.min(h * w - delta).max(p0 as isize) as usize;
     (oy0, oy1, delta, p0, p1)
 }
 
@@ -156,8 +158,10 @@ fn im2col_shift<T: Real>(xn: &[T], g: &Geom, col: &mut [T], ld: usize, off: usiz
                 let (_, _, delta, p0, p1) = tap_range(g, ki, kj);
                 row[..p0].fill(T::zero());
                 row[p1..].fill(T::zero());
-                let s0 = (p0 as isize + delta) as usize;
-                row[p0..p1].copy_from_slice(&xc[s0..s0 + (p1 - p0)]);
+                if p1 > p0 {
+                    let s0 = (p0 as isize + delta) as usize;
+                    row[p0..p1].copy_from_slice(&xc[s0..s0 + (p1 - p0)]);
+                }
                 let (lo, hi) = bad_columns(g, kj);
                 if lo > 0 || hi < g.wo {
                     for r in row.chunks_mut(g.wo) {
@@ -188,9 +192,11 @@ fn col2im_shift<T: Real>(col: &mut [T], g: &Geom, dxn: &mut [T], ld: usize, off:
                     }
                 }
                 let (_, _, delta, p0, p1) = tap_range(g, ki, kj);
-                let s0 = (p0 as isize + delta) as usize;
-                for (d, &v) in dxc[s0..s0 + (p1 - p0)].iter_mut().zip(&row[p0..p1]) {
-                    *d += v;
+                if p1 > p0 {
+                    let s0 = (p0 as isize + delta) as usize;
+                    for (d, &v) in dxc[s0..s0 + (p1 - p0)].iter_mut().zip(&row[p0..p1]) {
+                        *d += v;
+                    }
                 }
             }
         }

@@ -145,7 +145,7 @@ fn naive_conv(
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
     /// Random geometries (kernel 1–3, stride 1–3, asymmetric pads 0–2): the forward equals a
     /// naive convolution, and both gradients pass a directional finite-difference check.
     #[test]
