@@ -178,7 +178,7 @@ fn run_one(model: BenchModel, ops: Ops, batch: usize, steps: usize) -> Result<Me
     for i in 0..=steps {
         let t0 = Instant::now();
         let logits = net.forward_t(&xs, true)?;
-        let loss = cross_entropy(&logits, &ys)?;
+        let loss = candle_nn::loss::cross_entropy(&logits, &ys)?;
         let t1 = Instant::now();
         let grads = loss.backward()?;
         let t2 = Instant::now();
@@ -211,15 +211,6 @@ fn run_one(model: BenchModel, ops: Ops, batch: usize, steps: usize) -> Result<Me
         images_per_s: batch as f64 / m,
         peak_rss_mib: peak_rss_mib(),
     })
-}
-
-fn cross_entropy(logits: &Tensor, ys: &Tensor) -> Result<Tensor> {
-    // log-softmax + NLL, as the engine's loss.
-    let lsm = logits.broadcast_sub(&logits.max_keepdim(1)?)?;
-    let lse = lsm.exp()?.sum_keepdim(1)?.log()?;
-    let logp = lsm.broadcast_sub(&lse)?;
-    let picked = logp.gather(&ys.unsqueeze(1)?, 1)?;
-    Ok((picked.mean_all()? * -1.0)?)
 }
 
 fn child(model: BenchModel, ops: &str, batch: usize, steps: usize) -> Result<Measurement> {

@@ -8,10 +8,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use candle_core::{bail, CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
+use candle_core::{bail, DType, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::util::{chunk_len, contiguous, cpu_slice, dispatch, relu, with_slice, Real};
+use crate::kernel::{Cpu, Kernel3};
+use crate::util::{chunk_len, contiguous, relu, tensor_slice, Real};
 
 /// Where a ReLU is fused with the normalisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,13 +104,13 @@ pub fn batch_norm_train(
     let g = param(gamma, 1.0, "gamma")?;
     let b = param(beta, 0.0, "beta")?;
     let saved = Arc::new(Mutex::new(None));
-    let op: Arc<Box<dyn CustomOp3 + Send + Sync>> = Arc::new(Box::new(BnOp {
+    let op = Cpu(BnOp {
         dims,
         eps,
         act,
         saved: saved.clone(),
-    }));
-    let y = contiguous(x)?.apply_op3_arc(&g, &b, op)?;
+    });
+    let y = contiguous(x)?.apply_op3(&g, &b, op)?;
     let s = saved
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -435,43 +436,57 @@ fn backward_k<T: Real, const A: u8>(
     (dx, dgamma, dbeta)
 }
 
-impl CustomOp3 for BnOp {
-    fn name(&self) -> &'static str {
-        "layca-batch-norm"
+impl BnOp {
+    /// `(dx, dγ, dβ)` from the statistics saved by the forward pass.
+    fn grads<T: Real>(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Tensor, Tensor, Tensor)> {
+        let saved = self
+            .saved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| {
+                candle_core::Error::Msg("layca-ops batch_norm: backward before forward".into())
+            })?;
+        let grad = contiguous(grad)?;
+        let (xg, xl) = x.storage_and_layout();
+        let (gg, gl) = gamma.storage_and_layout();
+        let (yg, yl) = res.storage_and_layout();
+        let (dg, dl) = grad.storage_and_layout();
+        let (dx, dgamma, dbeta) = backward::<T>(
+            tensor_slice(&xg, xl, "batch_norm")?,
+            tensor_slice(&gg, gl, "batch_norm")?,
+            tensor_slice(&yg, yl, "batch_norm")?,
+            tensor_slice(&dg, dl, "batch_norm")?,
+            self.dims,
+            self.act,
+            &saved,
+        );
+        let (dev, c) = (x.device(), self.dims.c);
+        Ok((
+            Tensor::from_vec(dx, x.shape(), dev)?,
+            Tensor::from_vec(dgamma, c, dev)?,
+            Tensor::from_vec(dbeta, c, dev)?,
+        ))
+    }
+}
+
+impl Kernel3 for BnOp {
+    const NAME: &'static str = "layca-batch-norm";
+
+    fn shape(&self, first: &Shape) -> Shape {
+        first.clone()
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        #[allow(clippy::too_many_arguments)]
-        fn run<T: Real>(
-            op: &BnOp,
-            s1: &CpuStorage,
-            l1: &Layout,
-            s2: &CpuStorage,
-            l2: &Layout,
-            s3: &CpuStorage,
-            l3: &Layout,
-        ) -> Result<CpuStorage> {
-            let (y, saved) = forward::<T>(
-                cpu_slice(s1, l1, "batch_norm")?,
-                cpu_slice(s2, l2, "batch_norm")?,
-                cpu_slice(s3, l3, "batch_norm")?,
-                op.dims,
-                op.eps,
-                op.act,
-            );
-            *op.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(saved);
-            Ok(T::to_cpu_storage_owned(y))
-        }
-        let out = dispatch!(s1, "batch_norm", run(self, s1, l1, s2, l2, s3, l3))?;
-        Ok((out, l1.shape().clone()))
+    fn run<T: Real>(&self, x: &[T], gamma: &[T], beta: &[T]) -> Vec<T> {
+        let (y, saved) = forward(x, gamma, beta, self.dims, self.eps, self.act);
+        *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(saved);
+        y
     }
 
     fn bwd(
@@ -482,51 +497,9 @@ impl CustomOp3 for BnOp {
         res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        fn run<T: Real>(
-            op: &BnOp,
-            x: &Tensor,
-            gamma: &Tensor,
-            res: &Tensor,
-            grad: &Tensor,
-        ) -> Result<(Vec<T>, Vec<T>, Vec<T>)> {
-            let saved = op
-                .saved
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone()
-                .ok_or_else(|| {
-                    candle_core::Error::Msg("layca-ops batch_norm: backward before forward".into())
-                })?;
-            let grad = contiguous(grad)?;
-            with_slice::<T, _>(x, "batch_norm", |xs| {
-                with_slice::<T, _>(gamma, "batch_norm", |gs| {
-                    with_slice::<T, _>(res, "batch_norm", |ys| {
-                        with_slice::<T, _>(&grad, "batch_norm", |dys| {
-                            Ok(backward(xs, gs, ys, dys, op.dims, op.act, &saved))
-                        })
-                    })
-                })
-            })
-        }
-        let dev = x.device();
-        let c = self.dims.c;
         let (dx, dg, db) = match x.dtype() {
-            DType::F32 => {
-                let (a, b, c2) = run::<f32>(self, x, gamma, res, grad)?;
-                (
-                    Tensor::from_vec(a, x.shape(), dev)?,
-                    Tensor::from_vec(b, c, dev)?,
-                    Tensor::from_vec(c2, c, dev)?,
-                )
-            }
-            DType::F64 => {
-                let (a, b, c2) = run::<f64>(self, x, gamma, res, grad)?;
-                (
-                    Tensor::from_vec(a, x.shape(), dev)?,
-                    Tensor::from_vec(b, c, dev)?,
-                    Tensor::from_vec(c2, c, dev)?,
-                )
-            }
+            DType::F32 => self.grads::<f32>(x, gamma, res, grad)?,
+            DType::F64 => self.grads::<f64>(x, gamma, res, grad)?,
             dt => bail!("layca-ops batch_norm: unsupported dtype {dt:?}"),
         };
         Ok((

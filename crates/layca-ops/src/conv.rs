@@ -3,14 +3,13 @@
 //! Examples are split over the worker threads; each thread owns one im2col buffer, so the
 //! extra memory is `threads × (c·kh·kw) × (ho·wo)` elements, not a whole-batch im2col.
 
-use std::sync::Arc;
-
-use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use candle_core::{bail, Result, Shape, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
 use crate::gemm::{matmul, solo, Mat};
-use crate::util::{chunk_len, contiguous, cpu_slice, dispatch, threads, with_scratch, Real};
+use crate::kernel::{Cpu, Kernel2};
+use crate::util::{chunk_len, contiguous, threads, with_scratch, Real};
 
 /// Stride and (possibly asymmetric, TF "same"-style) zero padding of a convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,8 +111,7 @@ pub fn conv2d(x: &Tensor, w: &Tensor, p: Conv2dParams) -> Result<Tensor> {
         ho: (hp - kh) / p.stride + 1,
         wo: (wp - kw) / p.stride + 1,
     };
-    let op: Arc<Box<dyn CustomOp2 + Send + Sync>> = Arc::new(Box::new(ConvOp(g)));
-    contiguous(x)?.apply_op2_arc(&contiguous(w)?, op)
+    contiguous(x)?.apply_op2(&contiguous(w)?, Cpu(ConvOp(g)))
 }
 
 /// Stride 1 with an output as wide as the input (TF "same", or WRN's pad-1 valid conv):
@@ -309,6 +307,15 @@ fn group_len(g: &Geom, per: usize) -> usize {
     512usize.div_ceil(g.p()).clamp(1, per.max(1))
 }
 
+/// Whether examples go straight to the GEMM (1×1 stride-1 conv, one example per group), and
+/// the scratch lengths: im2col buffer (`k × nb·p`) and group buffer (`o × nb·p`).
+fn scratch_plan(g: &Geom, nb_max: usize) -> (bool, usize, usize) {
+    let direct = nb_max == 1 && g.pointwise();
+    let col_len = if direct { 0 } else { g.k() * g.p() * nb_max };
+    let grp_len = if nb_max > 1 { g.o * g.p() * nb_max } else { 0 };
+    (direct, col_len, grp_len)
+}
+
 /// Example `s` of `out` (`(·, o, p)` layout) ← columns `s·p..(s+1)·p` of the group matrix
 /// `grp` (`o` rows, row stride `nb·p`).
 fn scatter<T: Real>(grp: &[T], out: &mut [T], o: usize, p: usize, nb: usize) {
@@ -332,7 +339,7 @@ fn gather<T: Real>(src: &[T], grp: &mut [T], o: usize, p: usize, nb: usize) {
     }
 }
 
-fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Result<CpuStorage> {
+fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
     let (k, p) = (g.k(), g.p());
     let mut y = vec![T::zero(); g.n * g.o * p];
     let per = chunk_len(g.n);
@@ -341,9 +348,7 @@ fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Result<CpuStorage> {
     y.par_chunks_mut(per * g.o * p)
         .enumerate()
         .for_each(|(ci, ychunk)| {
-            let direct = nb_max == 1 && g.pointwise();
-            let col_len = if direct { 0 } else { k * p * nb_max };
-            let grp_len = if nb_max > 1 { g.o * p * nb_max } else { 0 };
+            let (direct, col_len, grp_len) = scratch_plan(g, nb_max);
             with_scratch::<T, _>(col_len, grp_len, |col, grp| {
                 let n_here = ychunk.len() / (g.o * p);
                 let mut s0 = 0;
@@ -382,10 +387,10 @@ fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Result<CpuStorage> {
                 }
             });
         });
-    Ok(T::to_cpu_storage_owned(y))
+    y
 }
 
-fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Result<CpuStorage> {
+fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Vec<T> {
     let (k, p) = (g.k(), g.p());
     let mut dx = vec![T::zero(); g.n * g.in_len()];
     let per = chunk_len(g.n);
@@ -394,9 +399,7 @@ fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Result<CpuStorage> {
     dx.par_chunks_mut(per * g.in_len())
         .enumerate()
         .for_each(|(ci, dxchunk)| {
-            let direct = nb_max == 1 && g.pointwise();
-            let col_len = if direct { 0 } else { k * p * nb_max };
-            let grp_len = if nb_max > 1 { g.o * p * nb_max } else { 0 };
+            let (direct, col_len, grp_len) = scratch_plan(g, nb_max);
             with_scratch::<T, _>(col_len, grp_len, |col, grp| {
                 let n_here = dxchunk.len() / g.in_len();
                 let mut s0 = 0;
@@ -445,10 +448,10 @@ fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Result<CpuStorage> {
                 }
             });
         });
-    Ok(T::to_cpu_storage_owned(dx))
+    dx
 }
 
-fn backward_kernel<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Result<CpuStorage> {
+fn backward_kernel<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
     let (k, p) = (g.k(), g.p());
     let per = chunk_len(g.n);
     let par = inner_par(g.n);
@@ -457,9 +460,7 @@ fn backward_kernel<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Result<CpuStorage> {
         .into_par_iter()
         .map(|ci| {
             let mut dw = vec![T::zero(); g.o * k];
-            let direct = nb_max == 1 && g.pointwise();
-            let col_len = if direct { 0 } else { k * p * nb_max };
-            let grp_len = if nb_max > 1 { g.o * p * nb_max } else { 0 };
+            let (direct, col_len, grp_len) = scratch_plan(g, nb_max);
             with_scratch::<T, _>(col_len, grp_len, |col, grp| {
                 let end = ((ci + 1) * per).min(g.n);
                 let mut n0 = ci * per;
@@ -509,41 +510,20 @@ fn backward_kernel<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Result<CpuStorage> {
             *a += b;
         }
     }
-    Ok(T::to_cpu_storage_owned(dw))
+    dw
 }
 
 struct ConvOp(Geom);
 
-impl CustomOp2 for ConvOp {
-    fn name(&self) -> &'static str {
-        "layca-conv2d"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        fn run<T: Real>(
-            s1: &CpuStorage,
-            l1: &Layout,
-            s2: &CpuStorage,
-            l2: &Layout,
-            g: &Geom,
-        ) -> Result<CpuStorage> {
-            forward::<T>(
-                cpu_slice(s1, l1, "conv2d")?,
-                cpu_slice(s2, l2, "conv2d")?,
-                g,
-            )
-        }
+impl Kernel2 for ConvOp {
+    const NAME: &'static str = "layca-conv2d";
+    fn shape(&self, _first: &Shape) -> Shape {
         let g = &self.0;
-        let out = dispatch!(s1, "conv2d", run(s1, l1, s2, l2, g))?;
-        Ok((out, Shape::from((g.n, g.o, g.ho, g.wo))))
+        Shape::from((g.n, g.o, g.ho, g.wo))
     }
-
+    fn run<T: Real>(&self, x: &[T], w: &[T]) -> Vec<T> {
+        forward(x, w, &self.0)
+    }
     fn bwd(
         &self,
         x: &Tensor,
@@ -554,12 +534,12 @@ impl CustomOp2 for ConvOp {
         let grad = contiguous(grad)?;
         let g = self.0;
         let dx = if x.track_op() {
-            Some(grad.apply_op2_no_bwd(w, &ConvBwdInput(g))?)
+            Some(grad.apply_op2_no_bwd(w, &Cpu(ConvBwdInput(g)))?)
         } else {
             None
         };
         let dw = if w.track_op() {
-            Some(x.apply_op2_no_bwd(&grad, &ConvBwdKernel(g))?)
+            Some(x.apply_op2_no_bwd(&grad, &Cpu(ConvBwdKernel(g)))?)
         } else {
             None
         };
@@ -570,65 +550,27 @@ impl CustomOp2 for ConvOp {
 /// `(dY, W) → dX`.
 struct ConvBwdInput(Geom);
 
-impl CustomOp2 for ConvBwdInput {
-    fn name(&self) -> &'static str {
-        "layca-conv2d-bwd-input"
-    }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        fn run<T: Real>(
-            s1: &CpuStorage,
-            l1: &Layout,
-            s2: &CpuStorage,
-            l2: &Layout,
-            g: &Geom,
-        ) -> Result<CpuStorage> {
-            backward_input::<T>(
-                cpu_slice(s1, l1, "conv2d")?,
-                cpu_slice(s2, l2, "conv2d")?,
-                g,
-            )
-        }
+impl Kernel2 for ConvBwdInput {
+    const NAME: &'static str = "layca-conv2d-bwd-input";
+    fn shape(&self, _first: &Shape) -> Shape {
         let g = &self.0;
-        let out = dispatch!(s1, "conv2d", run(s1, l1, s2, l2, g))?;
-        Ok((out, Shape::from((g.n, g.c, g.h, g.w))))
+        Shape::from((g.n, g.c, g.h, g.w))
+    }
+    fn run<T: Real>(&self, dy: &[T], w: &[T]) -> Vec<T> {
+        backward_input(dy, w, &self.0)
     }
 }
 
 /// `(X, dY) → dW`.
 struct ConvBwdKernel(Geom);
 
-impl CustomOp2 for ConvBwdKernel {
-    fn name(&self) -> &'static str {
-        "layca-conv2d-bwd-kernel"
-    }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        fn run<T: Real>(
-            s1: &CpuStorage,
-            l1: &Layout,
-            s2: &CpuStorage,
-            l2: &Layout,
-            g: &Geom,
-        ) -> Result<CpuStorage> {
-            backward_kernel::<T>(
-                cpu_slice(s1, l1, "conv2d")?,
-                cpu_slice(s2, l2, "conv2d")?,
-                g,
-            )
-        }
+impl Kernel2 for ConvBwdKernel {
+    const NAME: &'static str = "layca-conv2d-bwd-kernel";
+    fn shape(&self, _first: &Shape) -> Shape {
         let g = &self.0;
-        let out = dispatch!(s1, "conv2d", run(s1, l1, s2, l2, g))?;
-        Ok((out, Shape::from((g.o, g.c, g.kh, g.kw))))
+        Shape::from((g.o, g.c, g.kh, g.kw))
+    }
+    fn run<T: Real>(&self, x: &[T], dy: &[T]) -> Vec<T> {
+        backward_kernel(x, dy, &self.0)
     }
 }

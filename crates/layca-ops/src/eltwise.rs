@@ -1,9 +1,10 @@
 //! `relu(a + b)` in one pass (the residual join of a ResNet block), with its backward.
 
-use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use candle_core::{bail, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::util::{contiguous, cpu_slice, dispatch, relu, Real};
+use crate::kernel::{Cpu, Kernel2};
+use crate::util::{contiguous, relu, Real};
 
 /// Elements per parallel task.
 const GRAIN: usize = 1 << 15;
@@ -19,42 +20,18 @@ pub fn add_relu(a: &Tensor, b: &Tensor) -> Result<Tensor> {
             b.dtype()
         );
     }
-    contiguous(a)?.apply_op2(&contiguous(b)?, AddRelu)
+    contiguous(a)?.apply_op2(&contiguous(b)?, Cpu(AddRelu))
 }
 
 struct AddRelu;
 
-impl CustomOp2 for AddRelu {
-    fn name(&self) -> &'static str {
-        "layca-add-relu"
+impl Kernel2 for AddRelu {
+    const NAME: &'static str = "layca-add-relu";
+    fn shape(&self, first: &Shape) -> Shape {
+        first.clone()
     }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        fn run<T: Real>(
-            s1: &CpuStorage,
-            l1: &Layout,
-            s2: &CpuStorage,
-            l2: &Layout,
-        ) -> Result<CpuStorage> {
-            let a = cpu_slice::<T>(s1, l1, "add_relu")?;
-            let b = cpu_slice::<T>(s2, l2, "add_relu")?;
-            let mut y = vec![T::zero(); a.len()];
-            y.par_chunks_mut(GRAIN)
-                .zip(a.par_chunks(GRAIN).zip(b.par_chunks(GRAIN)))
-                .for_each(|(y, (a, b))| {
-                    for ((o, &u), &v) in y.iter_mut().zip(a).zip(b) {
-                        *o = relu(u + v);
-                    }
-                });
-            Ok(T::to_cpu_storage_owned(y))
-        }
-        let out = dispatch!(s1, "add_relu", run(s1, l1, s2, l2))?;
-        Ok((out, l1.shape().clone()))
+    fn run<T: Real>(&self, a: &[T], b: &[T]) -> Vec<T> {
+        zip_map(a, b, |u, v| relu(u + v))
     }
     fn bwd(
         &self,
@@ -66,7 +43,7 @@ impl CustomOp2 for AddRelu {
         if !a.track_op() && !b.track_op() {
             return Ok((None, None));
         }
-        let g = res.apply_op2_no_bwd(&contiguous(grad)?, &ReluMask)?;
+        let g = res.apply_op2_no_bwd(&contiguous(grad)?, &Cpu(ReluMask))?;
         Ok((a.track_op().then(|| g.clone()), b.track_op().then_some(g)))
     }
 }
@@ -74,36 +51,25 @@ impl CustomOp2 for AddRelu {
 /// `(y, dY) → dY · [y > 0]`.
 struct ReluMask;
 
-impl CustomOp2 for ReluMask {
-    fn name(&self) -> &'static str {
-        "layca-relu-mask"
+impl Kernel2 for ReluMask {
+    const NAME: &'static str = "layca-relu-mask";
+    fn shape(&self, first: &Shape) -> Shape {
+        first.clone()
     }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        fn run<T: Real>(
-            s1: &CpuStorage,
-            l1: &Layout,
-            s2: &CpuStorage,
-            l2: &Layout,
-        ) -> Result<CpuStorage> {
-            let y = cpu_slice::<T>(s1, l1, "add_relu")?;
-            let dy = cpu_slice::<T>(s2, l2, "add_relu")?;
-            let mut dx = vec![T::zero(); y.len()];
-            dx.par_chunks_mut(GRAIN)
-                .zip(y.par_chunks(GRAIN).zip(dy.par_chunks(GRAIN)))
-                .for_each(|(d, (y, g))| {
-                    for ((o, &u), &v) in d.iter_mut().zip(y).zip(g) {
-                        *o = if u > T::zero() { v } else { T::zero() };
-                    }
-                });
-            Ok(T::to_cpu_storage_owned(dx))
-        }
-        let out = dispatch!(s1, "add_relu", run(s1, l1, s2, l2))?;
-        Ok((out, l1.shape().clone()))
+    fn run<T: Real>(&self, y: &[T], dy: &[T]) -> Vec<T> {
+        zip_map(y, dy, |u, v| if u > T::zero() { v } else { T::zero() })
     }
+}
+
+/// `f(a[i], b[i])` for every element, in parallel chunks of [`GRAIN`].
+fn zip_map<T: Real>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
+    let mut out = vec![T::zero(); a.len()];
+    out.par_chunks_mut(GRAIN)
+        .zip(a.par_chunks(GRAIN).zip(b.par_chunks(GRAIN)))
+        .for_each(|(o, (a, b))| {
+            for ((o, &u), &v) in o.iter_mut().zip(a).zip(b) {
+                *o = f(u, v);
+            }
+        });
+    out
 }

@@ -33,6 +33,7 @@ mod bn;
 mod conv;
 mod eltwise;
 mod gemm;
+mod kernel;
 mod linear;
 mod pool;
 mod util;

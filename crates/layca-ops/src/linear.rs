@@ -2,12 +2,11 @@
 //! The backward pass skips the input gradient when the input is data (candle's matmul
 //! backward always computes it: a third of the MLP's GEMM work).
 
-use std::sync::Arc;
-
-use candle_core::{bail, CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
+use candle_core::{bail, Result, Shape, Tensor};
 
 use crate::gemm::{matmul, solo, Mat};
-use crate::util::{contiguous, cpu_slice, dispatch, Real};
+use crate::kernel::{Cpu, Kernel1, Kernel2, Kernel3};
+use crate::util::{chunk_len, contiguous, Real};
 
 #[derive(Debug, Clone, Copy)]
 struct Dims {
@@ -33,10 +32,7 @@ pub fn linear(x: &Tensor, w: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
     let d = Dims { n, i, o };
     let (x, w) = (contiguous(x)?, contiguous(w)?);
     match bias {
-        None => {
-            let op: Arc<Box<dyn CustomOp2 + Send + Sync>> = Arc::new(Box::new(Linear(d)));
-            x.apply_op2_arc(&w, op)
-        }
+        None => x.apply_op2(&w, Cpu(Linear(d))),
         Some(b) => {
             if b.dims() != [o] || b.dtype() != x.dtype() {
                 bail!(
@@ -46,8 +42,7 @@ pub fn linear(x: &Tensor, w: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
                     b.dtype()
                 );
             }
-            let op: Arc<Box<dyn CustomOp3 + Send + Sync>> = Arc::new(Box::new(Linear(d)));
-            x.apply_op3_arc(&w, &contiguous(b)?, op)
+            x.apply_op3(&w, &contiguous(b)?, Cpu(Linear(d)))
         }
     }
 }
@@ -76,20 +71,37 @@ fn forward<T: Real>(x: &[T], w: &[T], b: Option<&[T]>, d: Dims) -> Vec<T> {
 struct Linear(Dims);
 
 impl Linear {
+    /// Gradients wrt `x` (`dY · Wᵀ`, only when `x` is not data) and `W` (`Xᵀ · dY`), and the
+    /// contiguous `dY`.
     fn bwd_xw(
         &self,
         x: &Tensor,
         w: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Tensor)> {
+        let d = self.0;
         let grad = contiguous(grad)?;
         let dx = if x.track_op() {
-            Some(grad.apply_op2_no_bwd(w, &BwdInput(self.0))?)
+            let p = Product {
+                m: d.n,
+                n: d.i,
+                k: d.o,
+                lhs_t: false,
+                rhs_t: true,
+            };
+            Some(grad.apply_op2_no_bwd(w, &Cpu(p))?)
         } else {
             None
         };
         let dw = if w.track_op() {
-            Some(x.apply_op2_no_bwd(&grad, &BwdKernel(self.0))?)
+            let p = Product {
+                m: d.i,
+                n: d.o,
+                k: d.n,
+                lhs_t: true,
+                rhs_t: false,
+            };
+            Some(x.apply_op2_no_bwd(&grad, &Cpu(p))?)
         } else {
             None
         };
@@ -97,34 +109,13 @@ impl Linear {
     }
 }
 
-impl CustomOp2 for Linear {
-    fn name(&self) -> &'static str {
-        "layca-linear"
+impl Kernel2 for Linear {
+    const NAME: &'static str = "layca-linear";
+    fn shape(&self, _first: &Shape) -> Shape {
+        Shape::from((self.0.n, self.0.o))
     }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        fn run<T: Real>(
-            s1: &CpuStorage,
-            l1: &Layout,
-            s2: &CpuStorage,
-            l2: &Layout,
-            d: Dims,
-        ) -> Result<CpuStorage> {
-            Ok(T::to_cpu_storage_owned(forward::<T>(
-                cpu_slice(s1, l1, "linear")?,
-                cpu_slice(s2, l2, "linear")?,
-                None,
-                d,
-            )))
-        }
-        let d = self.0;
-        let out = dispatch!(s1, "linear", run(s1, l1, s2, l2, d))?;
-        Ok((out, Shape::from((d.n, d.o))))
+    fn run<T: Real>(&self, x: &[T], w: &[T]) -> Vec<T> {
+        forward(x, w, None, self.0)
     }
     fn bwd(
         &self,
@@ -138,39 +129,13 @@ impl CustomOp2 for Linear {
     }
 }
 
-impl CustomOp3 for Linear {
-    fn name(&self) -> &'static str {
-        "layca-linear-bias"
+impl Kernel3 for Linear {
+    const NAME: &'static str = "layca-linear-bias";
+    fn shape(&self, _first: &Shape) -> Shape {
+        Shape::from((self.0.n, self.0.o))
     }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        #[allow(clippy::too_many_arguments)]
-        fn run<T: Real>(
-            s1: &CpuStorage,
-            l1: &Layout,
-            s2: &CpuStorage,
-            l2: &Layout,
-            s3: &CpuStorage,
-            l3: &Layout,
-            d: Dims,
-        ) -> Result<CpuStorage> {
-            Ok(T::to_cpu_storage_owned(forward::<T>(
-                cpu_slice(s1, l1, "linear")?,
-                cpu_slice(s2, l2, "linear")?,
-                Some(cpu_slice(s3, l3, "linear")?),
-                d,
-            )))
-        }
-        let d = self.0;
-        let out = dispatch!(s1, "linear", run(s1, l1, s2, l2, s3, l3, d))?;
-        Ok((out, Shape::from((d.n, d.o))))
+    fn run<T: Real>(&self, x: &[T], w: &[T], b: &[T]) -> Vec<T> {
+        forward(x, w, Some(b), self.0)
     }
     fn bwd(
         &self,
@@ -182,7 +147,7 @@ impl CustomOp3 for Linear {
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (dx, dw, grad) = self.bwd_xw(x, w, grad)?;
         let db = if b.track_op() {
-            Some(grad.apply_op1_no_bwd(&ColumnSum(self.0))?)
+            Some(grad.apply_op1_no_bwd(&Cpu(ColumnSum(self.0)))?)
         } else {
             None
         };
@@ -195,123 +160,65 @@ impl CustomOp3 for Linear {
 /// strided reduction).
 struct ColumnSum(Dims);
 
-impl candle_core::CustomOp1 for ColumnSum {
-    fn name(&self) -> &'static str {
-        "layca-linear-bias-grad"
+impl Kernel1 for ColumnSum {
+    const NAME: &'static str = "layca-linear-bias-grad";
+    fn shape(&self, _input: &Shape) -> Shape {
+        Shape::from(self.0.o)
     }
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        fn run<T: Real>(s: &CpuStorage, l: &Layout, d: Dims) -> Result<CpuStorage> {
-            use rayon::prelude::*;
-            let dy = cpu_slice::<T>(s, l, "linear")?;
-            let per = crate::util::chunk_len(d.n);
-            let parts: Vec<Vec<T>> = dy
-                .par_chunks(per * d.o)
-                .map(|rows| {
-                    let mut acc = vec![T::zero(); d.o];
-                    for row in rows.chunks(d.o) {
-                        for (a, &v) in acc.iter_mut().zip(row) {
-                            *a += v;
-                        }
+    fn run<T: Real>(&self, dy: &[T]) -> Vec<T> {
+        use rayon::prelude::*;
+        let d = self.0;
+        let parts: Vec<Vec<T>> = dy
+            .par_chunks(chunk_len(d.n) * d.o)
+            .map(|rows| {
+                let mut acc = vec![T::zero(); d.o];
+                for row in rows.chunks(d.o) {
+                    for (a, &v) in acc.iter_mut().zip(row) {
+                        *a += v;
                     }
-                    acc
-                })
-                .collect();
-            let mut total = vec![T::zero(); d.o];
-            for p in parts {
-                for (t, v) in total.iter_mut().zip(p) {
-                    *t += v;
                 }
+                acc
+            })
+            .collect();
+        let mut total = vec![T::zero(); d.o];
+        for p in parts {
+            for (t, v) in total.iter_mut().zip(p) {
+                *t += v;
             }
-            Ok(T::to_cpu_storage_owned(total))
         }
-        let d = self.0;
-        let out = dispatch!(s, "linear", run(s, l, d))?;
-        Ok((out, Shape::from(d.o)))
+        total
     }
 }
 
-/// `(dY, W) → dX = dY · Wᵀ`.
-struct BwdInput(Dims);
-
-impl CustomOp2 for BwdInput {
-    fn name(&self) -> &'static str {
-        "layca-linear-bwd-input"
-    }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        fn run<T: Real>(
-            s1: &CpuStorage,
-            l1: &Layout,
-            s2: &CpuStorage,
-            l2: &Layout,
-            d: Dims,
-        ) -> Result<CpuStorage> {
-            let dy = cpu_slice::<T>(s1, l1, "linear")?;
-            let w = cpu_slice::<T>(s2, l2, "linear")?;
-            let mut dx = vec![T::zero(); d.n * d.i];
-            matmul(
-                &mut dx,
-                d.i,
-                false,
-                Mat::rows(dy, d.o),
-                Mat::rows_t(w, d.o),
-                d.n,
-                d.i,
-                d.o,
-                solo(),
-            );
-            Ok(T::to_cpu_storage_owned(dx))
-        }
-        let d = self.0;
-        let out = dispatch!(s1, "linear", run(s1, l1, s2, l2, d))?;
-        Ok((out, Shape::from((d.n, d.i))))
-    }
+/// `op(A) · op(B)` for row-major `A`, `B`, where `op` transposes when the flag is set:
+/// the two backward products of the dense layer (`dY · Wᵀ`, `Xᵀ · dY`).
+struct Product {
+    m: usize,
+    n: usize,
+    k: usize,
+    lhs_t: bool,
+    rhs_t: bool,
 }
 
-/// `(X, dY) → dW = Xᵀ · dY`.
-struct BwdKernel(Dims);
-
-impl CustomOp2 for BwdKernel {
-    fn name(&self) -> &'static str {
-        "layca-linear-bwd-kernel"
+impl Kernel2 for Product {
+    const NAME: &'static str = "layca-linear-bwd";
+    fn shape(&self, _first: &Shape) -> Shape {
+        Shape::from((self.m, self.n))
     }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        fn run<T: Real>(
-            s1: &CpuStorage,
-            l1: &Layout,
-            s2: &CpuStorage,
-            l2: &Layout,
-            d: Dims,
-        ) -> Result<CpuStorage> {
-            let x = cpu_slice::<T>(s1, l1, "linear")?;
-            let dy = cpu_slice::<T>(s2, l2, "linear")?;
-            let mut dw = vec![T::zero(); d.i * d.o];
-            matmul(
-                &mut dw,
-                d.o,
-                false,
-                Mat::rows_t(x, d.i),
-                Mat::rows(dy, d.o),
-                d.i,
-                d.o,
-                d.n,
-                solo(),
-            );
-            Ok(T::to_cpu_storage_owned(dw))
-        }
-        let d = self.0;
-        let out = dispatch!(s1, "linear", run(s1, l1, s2, l2, d))?;
-        Ok((out, Shape::from((d.i, d.o))))
+    fn run<T: Real>(&self, a: &[T], b: &[T]) -> Vec<T> {
+        let (m, n, k) = (self.m, self.n, self.k);
+        let lhs = if self.lhs_t {
+            Mat::rows_t(a, m)
+        } else {
+            Mat::rows(a, k)
+        };
+        let rhs = if self.rhs_t {
+            Mat::rows_t(b, k)
+        } else {
+            Mat::rows(b, n)
+        };
+        let mut out = vec![T::zero(); m * n];
+        matmul(&mut out, n, false, lhs, rhs, m, n, k, solo());
+        out
     }
 }

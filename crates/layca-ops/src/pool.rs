@@ -1,10 +1,11 @@
 //! `k×k` max pooling with stride `k` ("valid"), gradient to the **first** maximum of each
 //! window in row-major order (TensorFlow's `MaxPoolGrad`), never split or duplicated on ties.
 
-use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
+use candle_core::{bail, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::util::{contiguous, cpu_slice, dispatch, Real};
+use crate::kernel::{Cpu, Kernel1, Kernel2};
+use crate::util::{contiguous, Real};
 
 #[derive(Debug, Clone, Copy)]
 struct Geom {
@@ -31,7 +32,7 @@ pub fn max_pool2d(x: &Tensor, k: usize) -> Result<Tensor> {
     if k == 0 || h < k || w < k {
         bail!("layca-ops max_pool2d: window {k}x{k} does not fit the input {h}x{w}");
     }
-    contiguous(x)?.apply_op1(MaxPool(Geom { n, c, h, w, k }))
+    contiguous(x)?.apply_op1(Cpu(MaxPool(Geom { n, c, h, w, k })))
 }
 
 /// Index (into the channel plane) of the first maximum of window `(oy, ox)`.
@@ -86,30 +87,22 @@ fn backward<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
 
 struct MaxPool(Geom);
 
-impl CustomOp1 for MaxPool {
-    fn name(&self) -> &'static str {
-        "layca-max-pool2d"
-    }
-
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        fn run<T: Real>(s: &CpuStorage, l: &Layout, g: &Geom) -> Result<CpuStorage> {
-            Ok(T::to_cpu_storage_owned(forward::<T>(
-                cpu_slice(s, l, "max_pool2d")?,
-                g,
-            )))
-        }
+impl Kernel1 for MaxPool {
+    const NAME: &'static str = "layca-max-pool2d";
+    fn shape(&self, _input: &Shape) -> Shape {
         let g = &self.0;
-        let out = dispatch!(s, "max_pool2d", run(s, l, g))?;
-        Ok((out, Shape::from((g.n, g.c, g.ho(), g.wo()))))
+        Shape::from((g.n, g.c, g.ho(), g.wo()))
     }
-
+    fn run<T: Real>(&self, x: &[T]) -> Vec<T> {
+        forward(x, &self.0)
+    }
     fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
         if !x.track_op() {
             return Ok(None);
         }
         Ok(Some(x.apply_op2_no_bwd(
             &contiguous(grad)?,
-            &MaxPoolBwd(self.0),
+            &Cpu(MaxPoolBwd(self.0)),
         )?))
     }
 }
@@ -117,32 +110,12 @@ impl CustomOp1 for MaxPool {
 /// `(x, dY) → dX`.
 struct MaxPoolBwd(Geom);
 
-impl CustomOp2 for MaxPoolBwd {
-    fn name(&self) -> &'static str {
-        "layca-max-pool2d-bwd"
+impl Kernel2 for MaxPoolBwd {
+    const NAME: &'static str = "layca-max-pool2d-bwd";
+    fn shape(&self, first: &Shape) -> Shape {
+        first.clone()
     }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        fn run<T: Real>(
-            s1: &CpuStorage,
-            l1: &Layout,
-            s2: &CpuStorage,
-            l2: &Layout,
-            g: &Geom,
-        ) -> Result<CpuStorage> {
-            Ok(T::to_cpu_storage_owned(backward::<T>(
-                cpu_slice(s1, l1, "max_pool2d")?,
-                cpu_slice(s2, l2, "max_pool2d")?,
-                g,
-            )))
-        }
-        let g = &self.0;
-        let out = dispatch!(s1, "max_pool2d", run(s1, l1, s2, l2, g))?;
-        Ok((out, l1.shape().clone()))
+    fn run<T: Real>(&self, x: &[T], dy: &[T]) -> Vec<T> {
+        backward(x, dy, &self.0)
     }
 }

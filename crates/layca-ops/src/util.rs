@@ -109,15 +109,14 @@ pub(crate) fn cpu_slice<'a, T: WithDType>(
     }
 }
 
-/// Runs `f` on the contiguous CPU data of `t`.
-pub(crate) fn with_slice<T: WithDType, R>(
-    t: &Tensor,
+/// The contiguous CPU data behind a tensor's storage guard (`Tensor::storage_and_layout`).
+pub(crate) fn tensor_slice<'a, T: WithDType>(
+    storage: &'a Storage,
+    layout: &Layout,
     op: &str,
-    f: impl FnOnce(&[T]) -> Result<R>,
-) -> Result<R> {
-    let (st, l) = t.storage_and_layout();
-    match &*st {
-        Storage::Cpu(c) => f(cpu_slice::<T>(c, l, op)?),
+) -> Result<&'a [T]> {
+    match storage {
+        Storage::Cpu(c) => cpu_slice(c, layout, op),
         _ => bail!("layca-ops {op}: tensor is not on the CPU"),
     }
 }
@@ -140,23 +139,6 @@ pub(crate) fn threads() -> usize {
 pub(crate) fn chunk_len(n: usize) -> usize {
     n.div_ceil(threads()).max(1)
 }
-
-/// Dispatches on the dtype of a CPU storage: `dispatch!(storage, f, args...)` calls
-/// `f::<f32>(args...)` or `f::<f64>(args...)`.
-macro_rules! dispatch {
-    ($s:expr, $op:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
-        match $s {
-            candle_core::CpuStorage::F32(_) => $f::<f32>($($arg),*),
-            candle_core::CpuStorage::F64(_) => $f::<f64>($($arg),*),
-            other => candle_core::bail!(
-                "layca-ops {}: unsupported dtype {:?} (F32 or F64)",
-                $op,
-                candle_core::backend::BackendStorage::dtype(other)
-            ),
-        }
-    };
-}
-pub(crate) use dispatch;
 
 thread_local! {
     /// Per-thread scratch storage reused across calls (im2col and group buffers): fresh
