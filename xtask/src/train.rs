@@ -88,7 +88,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     cfg.validate()?;
     let device = layca_train::parse_device(&a.common.device)?;
     let source = DataSource::from_arg(a.common.data_dir.as_deref());
-    let data = load_task_data(task, &source, &device)?;
+    let data = load_task_data(task, &source, None, &device)?;
     let mut engine = Engine::new(&a.common.runs, device);
     engine.progress = !a.common.quiet;
     let rec = engine.run(&cfg, &data)?;

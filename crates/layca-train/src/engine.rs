@@ -25,6 +25,9 @@ pub struct TaskData {
     pub val: Option<TensorDataset>,
     /// Test set.
     pub test: TensorDataset,
+    /// What the data is (source, subset, preprocessing, content fingerprint): part of a run's
+    /// identity, so that runs on different data never share a directory.
+    pub identity: crate::data::DataIdentity,
 }
 
 /// Engine settings that are not part of a run's identity.

@@ -27,10 +27,12 @@ fn small_data() -> &'static TaskData {
         let (train, test) = layca_data::embedded_mnist_split(500, 1).unwrap();
         let (train, test) = (take(&train, 2000), take(&test, 500));
         let norm = Normalizer::fit(&train);
+        let identity = layca_train::data::identity("test-subset", "scalar", &train, None, &test);
         TaskData {
             train: TensorDataset::new(&train, norm, &Device::Cpu).unwrap(),
             val: None,
             test: TensorDataset::new(&test, norm, &Device::Cpu).unwrap(),
+            identity,
         }
     })
 }
@@ -217,6 +219,7 @@ fn invalid_configs_and_missing_data_are_reported_by_name() {
     let err = load_task_data(
         TaskId::Mnist,
         &DataSource::Dir(missing.clone()),
+        None,
         &Device::Cpu,
     )
     .unwrap_err()

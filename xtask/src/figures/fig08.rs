@@ -99,7 +99,7 @@ fn hidden_kernel(net: &dyn layca_models::Network) -> Result<Tensor> {
 pub fn run(common: &Common, out: &Path, epochs: Option<usize>) -> Result<()> {
     let device = layca_train::parse_device(&common.device)?;
     let source = DataSource::from_arg(common.data_dir.as_deref());
-    let data = load_task_data(TaskId::Mnist, &source, &device).context("loading MNIST")?;
+    let data = load_task_data(TaskId::Mnist, &source, None, &device).context("loading MNIST")?;
     let mut engine = Engine::new(&common.runs, device);
     engine.progress = !common.quiet;
 
@@ -176,6 +176,7 @@ pub fn run(common: &Common, out: &Path, epochs: Option<usize>) -> Result<()> {
             DataSource::Embedded => "embedded MNIST 10k subset (500/class train, rest test)".into(),
             DataSource::Dir(d) => d.display().to_string(),
             DataSource::Hub => "Hugging Face hub: ylecun/mnist".into(),
+            DataSource::StandIn => "MNIST stand-in".into(),
         },
         epochs: cfgs[0].num_epochs(),
         runs: json_runs,
