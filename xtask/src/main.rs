@@ -13,6 +13,7 @@ mod bench;
 mod figures;
 mod models;
 mod progress;
+mod runner;
 mod train;
 
 #[derive(Parser)]
@@ -47,61 +48,23 @@ fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
 }
 
-/// Trains `cfgs` with up to `jobs` runs at a time; returns the records in `cfgs` order.
-/// Finished runs are reused by the engine; the first error stops the remaining runs.
-pub fn run_all(
-    engine: &layca_train::Engine,
-    cfgs: &[layca_train::RunConfig],
-    labels: &[String],
-    data: &layca_train::TaskData,
-    jobs: usize,
-    bar: &progress::RunsBar,
-) -> Result<Vec<layca_train::RunRecord>> {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let results: Vec<std::sync::Mutex<Option<layca_train::Result<layca_train::RunRecord>>>> =
-        cfgs.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|s| {
-        for _ in 0..jobs.clamp(1, cfgs.len().max(1)) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= cfgs.len() || failed.load(Ordering::SeqCst) {
-                    break;
-                }
-                bar.start(&labels[i]);
-                let r = engine.run(&cfgs[i], data);
-                if r.is_err() {
-                    failed.store(true, Ordering::SeqCst);
-                }
-                bar.finish_one();
-                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-            });
-        }
-    });
-    let mut out = Vec::with_capacity(cfgs.len());
-    for (i, slot) in results.into_iter().enumerate() {
-        match slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            Some(r) => out.push(r.with_context(|| format!("run {}", labels[i]))?),
-            None => bail!(
-                "run {} was not started because an earlier run failed",
-                labels[i]
-            ),
-        }
-    }
-    Ok(out)
-}
-
 #[derive(Subcommand)]
 enum Cmd {
-    /// Regenerate a figure of the paper (PNG + SVG + JSON).
+    /// Regenerate a figure of the paper (PNG + SVG + JSON): `figure N` (1-13) or `figure all`.
     Figure {
-        /// Figure number (1-13).
-        number: u32,
+        /// Figure number (1-13), or `all`.
+        number: String,
+        /// How big the runs are: paper (spec §6 exactly), cpu (reduced width, data and epochs;
+        /// fits 2 cores) or smoke (tiny generated data, seconds).
+        #[arg(long, value_enum, default_value = "cpu")]
+        scale: figures::scale::Scale,
+        /// List the runs (settings, whether they are done, estimated cost); train nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// Output directory.
         #[arg(long, default_value = "figures")]
         out: PathBuf,
-        /// Override the number of epochs of every run (smaller scale; default: the paper's).
+        /// Override the number of epochs of every run (milestones keep their fractions).
         #[arg(long)]
         epochs: Option<usize>,
         #[command(flatten)]
@@ -128,21 +91,45 @@ fn main() -> Result<()> {
     match cli.cmd {
         Cmd::Figure {
             number,
+            scale,
+            dry_run,
             out,
             epochs,
             common,
-        } => match number {
-            8 => figures::fig08::run(&common, &out, epochs),
-            1..=13 => bail!(
-                "figure {number} is not implemented yet (it needs the CIFAR-10/100 or Tiny ImageNet \
-                 runs of spec §6); available now: figure 8"
-            ),
-            _ => bail!("the paper has figures 1 to 13; got {number}"),
-        },
+        } => {
+            let req = figures::driver::FigureRequest {
+                figures: select_figures(&number)?,
+                scale,
+                out,
+                epochs,
+                dry_run,
+            };
+            figures::driver::run(&common, &req).map(|_| ())
+        }
         Cmd::Models => models::run(),
         Cmd::Train(args) => train::run(&args),
         Cmd::Bench(args) => bench::run(&args),
     }
+}
+
+/// The figures named on the command line: a number 1–13 or `all`.
+fn select_figures(arg: &str) -> Result<Vec<&'static dyn figures::FigureSpec>> {
+    if arg == "all" {
+        return Ok(figures::REGISTRY.to_vec());
+    }
+    let n: u32 = arg
+        .parse()
+        .with_context(|| format!("figure `{arg}`: expected a number from 1 to 13, or `all`"))?;
+    match figures::figure(n) {
+        Some(f) => Ok(vec![f]),
+        None => bail!("the paper has figures 1 to 13; got {n}"),
+    }
+}
+
+/// Writes bytes atomically (temp file + rename).
+pub fn write_bytes(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    layca_train::store::write_atomic(path, bytes)?;
+    Ok(())
 }
 
 /// Writes pretty JSON atomically (temp file + rename) beside a figure.
