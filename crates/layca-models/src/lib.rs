@@ -23,6 +23,21 @@
 //!   [`build_with_dtype`]. Initial values are drawn in `f64` from
 //!   `ChaCha8Rng::seed_from_u64(seed)`, kernel by kernel in forward order.
 //!
+//! ## Narrow networks (the `cpu` scale of the figures)
+//! [`build_scaled`] / [`build_scaled_with_dtype`] divide every hidden width by a
+//! `width_divisor` ([`scaled_width`]: rounded to nearest, at least [`MIN_SCALED_WIDTH`] = 2)
+//! and keep everything else: depth, kernel names and order, kernel sizes, strides, which blocks
+//! have projection shortcuts, input channels, class count, BN/dropout settings, initialisers
+//! (Keras fan rules on the narrow shapes) and the seeded draw order. So L, the α indices and the
+//! plot colours are the paper's; divisor 1 is [`build`]. Narrowed: VGG conv widths, C10-CNN2's
+//! 512 `dense0` units, ResNet stage widths 16/32/64 (the input conv has the stage-0 width),
+//! WRN's 16-filter input conv and stage widths 16k/32k/64k, the MLP's 784 hidden units. All
+//! of these are multiples of 16 (784 = 16 · 49), so at divisors 2, 4, 8 every width is exact
+//! and each conv after the first has exactly 1/d² of the weights. BN normalises each channel
+//! over the batch (and the spatial positions), so it needs no minimum channel count; the
+//! floor of 2 only avoids one-channel layers that a single dead ReLU would cut.
+//! [`summary_scaled`] gives the shapes and parameter counts.
+//!
 //! ## Names (also the safetensors keys of [`save_weights`] / [`load_weights`])
 //! | network | kernels (forward order) |
 //! |---|---|
@@ -281,7 +296,7 @@ pub fn dense_unit_weights(kernel: &Tensor, unit: usize) -> Result<Tensor> {
 }
 
 /// Figure 8(b): hidden neuron `unit`'s 784 input weights of the MNIST MLP's `dense0` kernel
-/// `(784, 784)`, reshaped to a `(28, 28)` image (row-major, same pixel order as the input).
+/// `(784, H)` (H = 784, or fewer in a narrow MLP), reshaped to a `(28, 28)` image (row-major, same pixel order as the input).
 pub fn hidden_features(kernel: &Tensor, unit: usize) -> Result<Tensor> {
     let (d_in, _) = kernel.dims2()?;
     if d_in != 784 {

@@ -13,6 +13,7 @@ use crate::{scaled_width, ModelError, NamedVar, Network, Result};
 /// Kernels: `dense0` `(784, 784)` and `densef` `(784, 10)`, both Keras layout `(in, out)`:
 /// column `j` of `dense0` is hidden neuron `j`'s 784 input weights (see
 /// [`crate::hidden_features`]). Others: `dense0.bias`, `bn0.gamma`, `bn0.beta`, `densef.bias`.
+/// [`MnistMlp::new_scaled`] narrows the 784 hidden units.
 #[derive(Debug)]
 pub struct MnistMlp {
     dense0: Dense,

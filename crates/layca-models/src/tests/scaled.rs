@@ -109,7 +109,7 @@ fn check_narrow(full: &ArchSummary, d: usize) -> ArchSummary {
         let want = expected_shape(arch, i, n, f, d);
         assert_eq!(g, &want, "{arch:?} /{d}: {} of {f:?}", full.kernel_names[i]);
     }
-    // Every hidden width of the paper's networks is a multiple of 16 (the MLP's 784 of 8), so
+    // Every hidden width of the paper's networks is a multiple of 16 (784 = 16 · 49), so
     // from the second conv on the conv weights are divided by exactly d².
     assert_eq!(
         conv_params_after_first(&s) * d * d,
