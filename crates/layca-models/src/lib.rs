@@ -23,6 +23,21 @@
 //!   [`build_with_dtype`]. Initial values are drawn in `f64` from
 //!   `ChaCha8Rng::seed_from_u64(seed)`, kernel by kernel in forward order.
 //!
+//! ## Narrow networks (the `cpu` scale of the figures)
+//! [`build_scaled`] / [`build_scaled_with_dtype`] divide every hidden width by a
+//! `width_divisor` ([`scaled_width`]: rounded to nearest, at least [`MIN_SCALED_WIDTH`] = 2)
+//! and keep everything else: depth, kernel names and order, kernel sizes, strides, which blocks
+//! have projection shortcuts, input channels, class count, BN/dropout settings, initialisers
+//! (Keras fan rules on the narrow shapes) and the seeded draw order. So L, the α indices and the
+//! plot colours are the paper's; divisor 1 is [`build`]. Narrowed: VGG conv widths, C10-CNN2's
+//! 512 `dense0` units, ResNet stage widths 16/32/64 (the input conv has the stage-0 width),
+//! WRN's 16-filter input conv and stage widths 16k/32k/64k, the MLP's 784 hidden units. All
+//! of these are multiples of 16 (784 = 16 · 49), so at divisors 2, 4, 8 every width is exact
+//! and each conv after the first has exactly 1/d² of the weights. BN normalises each channel
+//! over the batch (and the spatial positions), so it needs no minimum channel count; the
+//! floor of 2 only avoids one-channel layers that a single dead ReLU would cut.
+//! [`summary_scaled`] gives the shapes and parameter counts.
+//!
 //! ## Names (also the safetensors keys of [`save_weights`] / [`load_weights`])
 //! | network | kernels (forward order) |
 //! |---|---|
@@ -68,7 +83,7 @@ pub use io::{load_weights, save_weights, state};
 pub use layca_ops::Ops;
 pub use mlp::MnistMlp;
 pub use resnet::Resnet;
-pub use summary::{summary, ArchSummary};
+pub use summary::{summary, summary_scaled, ArchSummary};
 pub use vgg::Vgg;
 pub use wrn::Wrn;
 
@@ -200,39 +215,72 @@ pub fn build_with_dtype(
     dtype: DType,
     device: &Device,
 ) -> Result<Box<dyn Network>> {
-    if !matches!(dtype, DType::F32 | DType::F64) {
-        return Err(ModelError::Input(format!(
-            "unsupported model dtype {dtype:?} (use F32 or F64)"
-        )));
-    }
-    Ok(match arch {
-        Arch::C10Cnn1 => Box::new(Vgg::c10_cnn1(seed, dtype, device)?),
-        Arch::Resnet32 => Box::new(Resnet::new(32, 100, seed, dtype, device)?),
-        Arch::TinyCnn => Box::new(Vgg::tiny_cnn(seed, dtype, device)?),
-        Arch::C10Cnn2 => Box::new(Vgg::c10_cnn2(seed, dtype, device)?),
-        Arch::Wrn28_10 => Box::new(Wrn::new(28, 10, 100, 0.3, seed, dtype, device)?),
-        Arch::Resnet110 => Box::new(Resnet::new(110, 10, seed, dtype, device)?),
-        Arch::MnistMlp => Box::new(MnistMlp::new(seed, dtype, device)?),
-    })
+    build_scaled_with_dtype(arch, 1, seed, dtype, device)
 }
 
-/// Builds `arch` with every layer's width (conv channels, dense units, except the input and the
-/// class outputs) divided by `width_divisor` (at least one channel/unit), the depth and kernel
-/// order unchanged: the `cpu` scale of the figures. `width_divisor = 1` is [`build`].
+/// Smallest width (channels or units) of a narrowed layer: a 1-channel layer would be a
+/// bottleneck that a single dead ReLU closes, so [`scaled_width`] never goes below 2.
+pub const MIN_SCALED_WIDTH: usize = 2;
+
+/// The width of a hidden layer of nominal width `width` in a network narrowed by `divisor`:
+/// `width / divisor` rounded to the nearest integer (halves up), at least
+/// [`MIN_SCALED_WIDTH`] (and never more than `width`). `divisor` 0 or 1 keeps `width`.
+pub fn scaled_width(width: usize, divisor: usize) -> usize {
+    if divisor <= 1 {
+        return width;
+    }
+    ((width + divisor / 2) / divisor)
+        .max(MIN_SCALED_WIDTH)
+        .min(width)
+}
+
+/// Builds `arch` (float32) with every hidden width divided by `width_divisor`: the `cpu`
+/// scale of the figures. `width_divisor = 1` is [`build`]. See [`build_scaled_with_dtype`].
 pub fn build_scaled(
     arch: Arch,
     width_divisor: usize,
     seed: u64,
     device: &Device,
 ) -> Result<Box<dyn Network>> {
-    match width_divisor {
-        0 => Err(ModelError::Input("width divisor must be >= 1".into())),
-        1 => build(arch, seed, device),
-        d => Err(ModelError::Input(format!(
-            "width divisor {d} is not supported yet for {}",
-            arch.name()
-        ))),
+    build_scaled_with_dtype(arch, width_divisor, seed, DType::F32, device)
+}
+
+/// Builds `arch` in `dtype` with every hidden width — conv filters, ResNet / WRN stage widths
+/// (and WRN's 16-filter input conv), dense hidden units (C10-CNN2's `dense0`, the MLP's
+/// 784 hidden units) — replaced by [`scaled_width`]`(width, width_divisor)`. Unchanged: the
+/// input channels, the class count, the depth, the kernel list (names, order, kernel sizes,
+/// strides, which blocks have projection shortcuts), BN and dropout settings, the
+/// initialisers (Keras fan rules applied to the narrow shapes) and the seeded draw order, so
+/// L, the α indices and the plot colours are the paper's. `width_divisor = 1` gives exactly
+/// [`build_with_dtype`]'s network; 0 is an error.
+pub fn build_scaled_with_dtype(
+    arch: Arch,
+    width_divisor: usize,
+    seed: u64,
+    dtype: DType,
+    device: &Device,
+) -> Result<Box<dyn Network>> {
+    if !matches!(dtype, DType::F32 | DType::F64) {
+        return Err(ModelError::Input(format!(
+            "unsupported model dtype {dtype:?} (use F32 or F64)"
+        )));
     }
+    if width_divisor == 0 {
+        return Err(ModelError::Input(format!(
+            "width divisor for {} must be >= 1, got 0",
+            arch.name()
+        )));
+    }
+    let d = width_divisor;
+    Ok(match arch {
+        Arch::C10Cnn1 => Box::new(Vgg::c10_cnn1_scaled(d, seed, dtype, device)?),
+        Arch::Resnet32 => Box::new(Resnet::new_scaled(32, 100, d, seed, dtype, device)?),
+        Arch::TinyCnn => Box::new(Vgg::tiny_cnn_scaled(d, seed, dtype, device)?),
+        Arch::C10Cnn2 => Box::new(Vgg::c10_cnn2_scaled(d, seed, dtype, device)?),
+        Arch::Wrn28_10 => Box::new(Wrn::new_scaled(28, 10, 100, 0.3, d, seed, dtype, device)?),
+        Arch::Resnet110 => Box::new(Resnet::new_scaled(110, 10, d, seed, dtype, device)?),
+        Arch::MnistMlp => Box::new(MnistMlp::new_scaled(d, seed, dtype, device)?),
+    })
 }
 
 /// Input weights of output unit `unit` of a Keras-layout dense kernel `(in, out)`: a tensor of
@@ -248,7 +296,7 @@ pub fn dense_unit_weights(kernel: &Tensor, unit: usize) -> Result<Tensor> {
 }
 
 /// Figure 8(b): hidden neuron `unit`'s 784 input weights of the MNIST MLP's `dense0` kernel
-/// `(784, 784)`, reshaped to a `(28, 28)` image (row-major, same pixel order as the input).
+/// `(784, H)` (H = 784, or fewer in a narrow MLP), reshaped to a `(28, 28)` image (row-major, same pixel order as the input).
 pub fn hidden_features(kernel: &Tensor, unit: usize) -> Result<Tensor> {
     let (d_in, _) = kernel.dims2()?;
     if d_in != 784 {

@@ -6,13 +6,14 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::init::Init;
 use crate::layers::{BatchNorm, BnActivation, BnConfig, Dense, Ops};
-use crate::{ModelError, NamedVar, Network, Result};
+use crate::{scaled_width, ModelError, NamedVar, Network, Result};
 
 /// `784 → Dense(784, bias) → BN(γ, β) → ReLU → Dense(10, bias) → logits`.
 ///
 /// Kernels: `dense0` `(784, 784)` and `densef` `(784, 10)`, both Keras layout `(in, out)`:
 /// column `j` of `dense0` is hidden neuron `j`'s 784 input weights (see
 /// [`crate::hidden_features`]). Others: `dense0.bias`, `bn0.gamma`, `bn0.beta`, `densef.bias`.
+/// [`MnistMlp::new_scaled`] narrows the 784 hidden units.
 #[derive(Debug)]
 pub struct MnistMlp {
     dense0: Dense,
@@ -24,15 +25,22 @@ pub struct MnistMlp {
 impl MnistMlp {
     /// Builds the MLP; kernels are drawn from `ChaCha8Rng::seed_from_u64(seed)` in forward order.
     pub fn new(seed: u64, dtype: DType, device: &Device) -> Result<Self> {
+        Self::new_scaled(1, seed, dtype, device)
+    }
+
+    /// The MLP with `784 / divisor` hidden units ([`crate::scaled_width`]): `dense0` is
+    /// `(784, h)`, `bn0` has `h` channels, `densef` is `(h, 10)`.
+    pub fn new_scaled(divisor: usize, seed: u64, dtype: DType, device: &Device) -> Result<Self> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let g = Init::GlorotUniform;
-        let dense0 = Dense::new("dense0", 784, 784, true, g, &mut rng, dtype, device)?;
+        let h = scaled_width(784, divisor);
+        let dense0 = Dense::new("dense0", 784, h, true, g, &mut rng, dtype, device)?;
         let bn_cfg = BnConfig {
             affine: true,
             ..BnConfig::plain(0.99)
         };
-        let bn0 = BatchNorm::new("bn0", 784, bn_cfg, dtype, device)?;
-        let densef = Dense::new("densef", 784, 10, true, g, &mut rng, dtype, device)?;
+        let bn0 = BatchNorm::new("bn0", h, bn_cfg, dtype, device)?;
+        let densef = Dense::new("densef", h, 10, true, g, &mut rng, dtype, device)?;
         Ok(Self {
             dense0,
             bn0,

@@ -8,7 +8,7 @@ use crate::init::Init;
 use crate::layers::{
     add_relu, avg_pool, BatchNorm, BnActivation, BnConfig, Conv2d, Dense, Ops, Padding,
 };
-use crate::{ModelError, NamedVar, Network, Result};
+use crate::{scaled_width, ModelError, NamedVar, Network, Result};
 
 /// Basic block: conv_a → BN → ReLU → conv_b → BN, plus identity or a 1×1 stride-2
 /// projection conv (no BN) on the block input; add; ReLU.
@@ -68,6 +68,20 @@ impl Resnet {
         dtype: DType,
         device: &Device,
     ) -> Result<Self> {
+        Self::new_scaled(depth, classes, 1, seed, dtype, device)
+    }
+
+    /// ResNet of depth `6n + 2` with the stage widths 16, 32, 64 (and the input conv's 16
+    /// filters) divided by `divisor` ([`crate::scaled_width`]); the projection shortcuts stay
+    /// where the stride is 2.
+    pub fn new_scaled(
+        depth: usize,
+        classes: usize,
+        divisor: usize,
+        seed: u64,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Self> {
         if depth < 8 || !(depth - 2).is_multiple_of(6) {
             return Err(ModelError::Input(format!(
                 "ResNet depth must be 6n+2, got {depth}"
@@ -77,10 +91,11 @@ impl Resnet {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let init = Init::HeNormal;
         let bn = BnConfig::plain(0.99);
+        let widths = [16usize, 32, 64].map(|w| scaled_width(w, divisor));
         let conv_in = Conv2d::new(
             "conv_in",
             3,
-            16,
+            widths[0],
             3,
             1,
             Padding::Same,
@@ -89,10 +104,10 @@ impl Resnet {
             dtype,
             device,
         )?;
-        let bn_in = BatchNorm::new("conv_in_bn", 16, bn, dtype, device)?;
+        let bn_in = BatchNorm::new("conv_in_bn", widths[0], bn, dtype, device)?;
         let mut blocks = Vec::with_capacity(3 * n);
-        let mut c_in = 16;
-        for (stage, width) in [16usize, 32, 64].into_iter().enumerate() {
+        let mut c_in = widths[0];
+        for (stage, width) in widths.into_iter().enumerate() {
             for b in 0..n {
                 let stride = if stage > 0 && b == 0 { 2 } else { 1 };
                 let p = format!("s{stage}b{b}");
@@ -148,7 +163,7 @@ impl Resnet {
                 c_in = width;
             }
         }
-        let dense = Dense::new("dense", 64, classes, false, init, &mut rng, dtype, device)?;
+        let dense = Dense::new("dense", c_in, classes, false, init, &mut rng, dtype, device)?;
         Ok(Self {
             conv_in,
             bn_in,

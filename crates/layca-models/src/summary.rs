@@ -3,7 +3,7 @@
 use candle_core::{DType, Device};
 use serde::{Deserialize, Serialize};
 
-use crate::{build_with_dtype, Arch, Result};
+use crate::{build_scaled_with_dtype, Arch, Result};
 
 /// Kernel layers, parameter counts and shapes of one architecture.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,7 +30,13 @@ pub struct ArchSummary {
 
 /// Builds `arch` on the CPU (seed 0) and describes it.
 pub fn summary(arch: Arch) -> Result<ArchSummary> {
-    let net = build_with_dtype(arch, 0, DType::F32, &Device::Cpu)?;
+    summary_scaled(arch, 1)
+}
+
+/// Describes `arch` narrowed by `width_divisor` ([`crate::build_scaled`]), built on the CPU
+/// (seed 0).
+pub fn summary_scaled(arch: Arch, width_divisor: usize) -> Result<ArchSummary> {
+    let net = build_scaled_with_dtype(arch, width_divisor, 0, DType::F32, &Device::Cpu)?;
     let kernels = net.kernels();
     Ok(ArchSummary {
         arch,

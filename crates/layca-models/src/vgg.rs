@@ -9,7 +9,7 @@ use crate::init::Init;
 use crate::layers::{
     global_avg_pool, max_pool_with, BatchNorm, BnActivation, BnConfig, Conv2d, Dense, Ops, Padding,
 };
-use crate::{ModelError, NamedVar, Network, Result};
+use crate::{scaled_width, ModelError, NamedVar, Network, Result};
 
 /// Where BN sits relative to the ReLU in a conv unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +41,11 @@ pub struct Vgg {
     hidden: Option<(Dense, BatchNorm)>,
     out: Dense,
     ops: Ops,
+}
+
+/// The nominal widths narrowed by `divisor`.
+fn scaled(widths: &[usize], divisor: usize) -> Vec<usize> {
+    widths.iter().map(|&w| scaled_width(w, divisor)).collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -85,13 +90,35 @@ impl Vgg {
     /// C10-CNN1 (§3.1): 4 stages × 6 convs, widths 32–256, Conv → ReLU → BN (momentum 0.99),
     /// max-pool after stages 0–2, GAP → Dense(10); `he_uniform`. L = 25.
     pub fn c10_cnn1(seed: u64, dtype: DType, device: &Device) -> Result<Self> {
-        Self::keras_vgg(&[32, 64, 128, 256], 6, 10, 0.99, seed, dtype, device)
+        Self::c10_cnn1_scaled(1, seed, dtype, device)
+    }
+
+    /// C10-CNN1 with every conv width divided by `divisor` ([`crate::scaled_width`]).
+    pub fn c10_cnn1_scaled(
+        divisor: usize,
+        seed: u64,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Self> {
+        let widths = scaled(&[32, 64, 128, 256], divisor);
+        Self::keras_vgg(&widths, 6, 10, 0.99, seed, dtype, device)
     }
 
     /// tiny-CNN (§3.3): 5 stages × 2 convs, widths 32–512, BN momentum 0.9, max-pool after
     /// stages 0–3, GAP → Dense(200); `he_uniform`. L = 11.
     pub fn tiny_cnn(seed: u64, dtype: DType, device: &Device) -> Result<Self> {
-        Self::keras_vgg(&[32, 64, 128, 256, 512], 2, 200, 0.9, seed, dtype, device)
+        Self::tiny_cnn_scaled(1, seed, dtype, device)
+    }
+
+    /// tiny-CNN with every conv width divided by `divisor` ([`crate::scaled_width`]).
+    pub fn tiny_cnn_scaled(
+        divisor: usize,
+        seed: u64,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Self> {
+        let widths = scaled(&[32, 64, 128, 256, 512], divisor);
+        Self::keras_vgg(&widths, 2, 200, 0.9, seed, dtype, device)
     }
 
     /// The Keras VGG builder of C10-CNN1 / tiny-CNN with free widths (`per_stage` convs per
@@ -135,15 +162,20 @@ impl Vgg {
     /// Conv → BN → ReLU, max-pool after every stage, flatten → Dense(512) → BN → ReLU →
     /// Dense(10); `he_normal`, BN momentum 0.99, no dropout. L = 15.
     pub fn c10_cnn2(seed: u64, dtype: DType, device: &Device) -> Result<Self> {
-        Self::torch_blog_vgg(
-            &[64, 128, 256, 512, 512],
-            &[2, 2, 3, 3, 3],
-            512,
-            10,
-            seed,
-            dtype,
-            device,
-        )
+        Self::c10_cnn2_scaled(1, seed, dtype, device)
+    }
+
+    /// C10-CNN2 with every conv width and the 512 hidden units of `dense0` divided by
+    /// `divisor` ([`crate::scaled_width`]).
+    pub fn c10_cnn2_scaled(
+        divisor: usize,
+        seed: u64,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Self> {
+        let widths = scaled(&[64, 128, 256, 512, 512], divisor);
+        let hidden = scaled_width(512, divisor);
+        Self::torch_blog_vgg(&widths, &[2, 2, 3, 3, 3], hidden, 10, seed, dtype, device)
     }
 
     /// The torch-blog VGG builder of C10-CNN2 with free widths; the input must be reduced to

@@ -8,7 +8,7 @@ use crate::init::{sub_seed, Init};
 use crate::layers::{
     global_avg_pool, BatchNorm, BnActivation, BnConfig, Conv2d, Dense, Dropout, Ops, Padding,
 };
-use crate::{ModelError, NamedVar, Network, Result};
+use crate::{scaled_width, ModelError, NamedVar, Network, Result};
 
 /// Zero-pad 1 then a "valid" 3×3 conv (PyTorch-style padding = 1).
 fn conv_pad1(conv: &Conv2d, xs: &Tensor, ops: Ops) -> Result<Tensor> {
@@ -81,6 +81,24 @@ impl Wrn {
         dtype: DType,
         device: &Device,
     ) -> Result<Self> {
+        Self::new_scaled(depth, k, classes, rate, 1, seed, dtype, device)
+    }
+
+    /// WRN-(6N+4)-k with the input conv's 16 filters and the stage widths 16k, 32k, 64k
+    /// divided by `divisor` ([`crate::scaled_width`]). Which blocks have a projection
+    /// shortcut is decided on the nominal widths, so the kernel list is the full network's
+    /// even where two narrowed widths coincide.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new_scaled(
+        depth: usize,
+        k: usize,
+        classes: usize,
+        rate: f64,
+        divisor: usize,
+        seed: u64,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Self> {
         if depth < 10 || !(depth - 4).is_multiple_of(6) || k == 0 {
             return Err(ModelError::Input(format!(
                 "WRN depth must be 6N+4 (got {depth}) and k ≥ 1 (got {k})"
@@ -91,15 +109,18 @@ impl Wrn {
         let init = Init::GlorotUniform;
         let bn = BnConfig::plain(0.99);
         let v = Padding::Valid;
-        let conv_in = Conv2d::new("conv_in", 3, 16, 3, 1, v, init, &mut rng, dtype, device)?;
+        let w = |nominal: usize| scaled_width(nominal, divisor);
+        let conv_in = Conv2d::new("conv_in", 3, w(16), 3, 1, v, init, &mut rng, dtype, device)?;
         let mut blocks = Vec::with_capacity(3 * n);
-        let mut c_in = 16;
-        for (stage, (width, stride)) in [(16 * k, 1), (32 * k, 2), (64 * k, 2)]
+        let mut nominal_in = 16;
+        for (stage, (nominal, stride)) in [(16 * k, 1), (32 * k, 2), (64 * k, 2)]
             .into_iter()
             .enumerate()
         {
+            let width = w(nominal);
             for b in 0..n {
                 let s = if b == 0 { stride } else { 1 };
+                let c_in = w(nominal_in);
                 let p = format!("s{stage}b{b}");
                 let bn1 = BatchNorm::new(format!("{p}_bn1"), c_in, bn, dtype, device)?;
                 let conv1 = Conv2d::new(
@@ -127,7 +148,7 @@ impl Wrn {
                     dtype,
                     device,
                 )?;
-                let shortcut = if s != 1 || c_in != width {
+                let shortcut = if s != 1 || nominal_in != nominal {
                     Some(Conv2d::new(
                         format!("{p}_short"),
                         c_in,
@@ -150,9 +171,10 @@ impl Wrn {
                     conv2,
                     shortcut,
                 });
-                c_in = width;
+                nominal_in = nominal;
             }
         }
+        let c_in = w(nominal_in);
         let bn_out = BatchNorm::new("bn_out", c_in, bn, dtype, device)?;
         let dense = Dense::new("dense", c_in, classes, false, init, &mut rng, dtype, device)?;
         let dropout = Dropout::new(rate, sub_seed(&mut rng), device);

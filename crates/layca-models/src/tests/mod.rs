@@ -5,5 +5,6 @@ mod gradcheck;
 mod layers;
 mod mlp;
 mod ops;
+mod scaled;
 mod training;
 pub(crate) mod util;

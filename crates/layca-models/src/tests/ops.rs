@@ -5,7 +5,7 @@
 use candle_core::{DType, Tensor};
 
 use super::util::{input, labels};
-use crate::{build_with_dtype, Arch, Network, Ops};
+use crate::{build_scaled_with_dtype, Arch, Network, Ops};
 
 fn max_abs(t: &Tensor) -> f64 {
     t.to_dtype(DType::F64)
@@ -36,8 +36,13 @@ fn rel(a: &Tensor, b: &Tensor) -> f64 {
 }
 
 fn compare(arch: Arch, batch: usize, dtype: DType, tol: f64) {
-    let mut fast = build_with_dtype(arch, 7, dtype, &candle_core::Device::Cpu).unwrap();
-    let mut stock = build_with_dtype(arch, 7, dtype, &candle_core::Device::Cpu).unwrap();
+    compare_scaled(arch, 1, batch, dtype, tol);
+}
+
+fn compare_scaled(arch: Arch, divisor: usize, batch: usize, dtype: DType, tol: f64) {
+    let dev = candle_core::Device::Cpu;
+    let mut fast = build_scaled_with_dtype(arch, divisor, 7, dtype, &dev).unwrap();
+    let mut stock = build_scaled_with_dtype(arch, divisor, 7, dtype, &dev).unwrap();
     fast.set_ops(Ops::Fast);
     stock.set_ops(Ops::Stock);
     assert_eq!(stock.ops(), Ops::Stock);
@@ -121,4 +126,13 @@ fn fast_ops_match_stock_wrn() {
     // f64: in f32 the 28-layer network's input-conv gradient differs by ~7e-4 between any two
     // summation orders at batch 2.
     compare(Arch::Wrn28_10, 2, DType::F64, 1e-9);
+}
+
+/// Narrow networks (`cpu` scale): the fast path still matches the stock one.
+#[test]
+fn fast_ops_match_stock_narrow_networks() {
+    compare_scaled(Arch::Resnet110, 8, 2, DType::F64, 1e-9);
+    compare_scaled(Arch::Resnet32, 4, 4, DType::F32, 1e-4);
+    compare_scaled(Arch::C10Cnn1, 4, 4, DType::F64, 1e-9);
+    compare_scaled(Arch::C10Cnn2, 8, 4, DType::F64, 1e-9);
 }
