@@ -17,7 +17,8 @@
 //! default cycle [`TAB10`], y is the cosine distance clipped to `[0, 1]`, and the x position of
 //! rotation record `k` is chosen by [`XConvention`].
 //!
-//! Labels accept a tiny markup: `3^-2` or `3^{-5}` for superscripts and `L_{2}` for subscripts.
+//! Labels accept a tiny markup: `3^-2` or `3^{-5}` for superscripts, `L_{2}` for subscripts and
+//! `**…**` for bold.
 //!
 //! ```no_run
 //! use layca_plot::{figure8, Figure8Data, Figure8Run};
@@ -39,24 +40,29 @@
 #![warn(missing_docs)]
 
 mod color;
+mod composite;
 mod draw;
 mod error;
+mod figure;
+mod layout;
 mod model;
 mod output;
-mod text;
 
 use std::path::Path;
 
 pub use color::{cycle_color, layer_color, viridis, Rgb, TAB10};
+pub use composite::{figure8, Figure8Data, Figure8Run};
 pub use error::{PlotError, Result};
+pub use figure::Figure;
 pub use model::{
-    delta_eta_title, eta_title, format_percent, layers_from_records, nice_ticks, Axis, ColorBar,
-    ColorMap, Corner, Figure, Figure8Data, Figure8Run, Grid, Image, ImageGrid, ImageRow, Legend,
-    LegendEntry, Panel, RotationPanel, Series, XConvention,
+    bold, delta_eta_title, eta_title, format_percent, layers_from_records, log_minor_ticks,
+    log_ticks, nice_ticks, Annotation, Axis, AxisScale, Band, ColorBar, ColorMap, Corner, Grid,
+    Image, ImageGrid, ImageRow, Legend, LegendEntry, Marker, Panel, RotationPanel, Series,
+    XConvention,
 };
 pub use output::output_paths;
 
-use draw::{Fig8Scene, GridScene, ImageScene};
+use draw::{GridScene, ImageScene};
 use output::write_both;
 
 /// Renders a grid of panels (rows × columns, row labels, column headers, optional colour bar
@@ -98,30 +104,4 @@ pub fn render_image_grid(grid: &ImageGrid, out_stem: &Path) -> Result<()> {
     let (png, _) = output_paths(out_stem);
     grid.validate().map_err(|e| e.at(&png))?;
     write_both(&ImageScene::new(grid), out_stem)
-}
-
-/// Renders Figure 8 to `<out_stem>.png` and `<out_stem>.svg`: (a) hidden-layer cosine distance
-/// of each run (record k at x = k, colours C0, C1, …, labels along the curves), (b) the hidden
-/// neurons' weights at initialisation and after training, one row per run with its train/test
-/// accuracy.
-///
-/// Errors if there are no runs, a curve is empty, the runs do not all have as many feature
-/// images as `init_features`, images are not squares of one common size, or an accuracy is not
-/// a fraction in [0, 1].
-pub fn figure8(data: &Figure8Data, out_stem: &Path) -> Result<()> {
-    let (png, _) = output_paths(out_stem);
-    let panel = data.rotation_panel().map_err(|e| e.at(&png))?;
-    let images = data.feature_grid().map_err(|e| e.at(&png))?;
-    write_both(&Fig8Scene::new(panel, images), out_stem)
-}
-
-impl Figure {
-    /// Renders the figure to `<out_stem>.png` and `<out_stem>.svg`.
-    pub fn render(&self, out_stem: &Path) -> Result<()> {
-        match self {
-            Figure::Grid(g) => render_grid(g, out_stem),
-            Figure::Images(g) => render_image_grid(g, out_stem),
-            Figure::Figure8(d) => figure8(d, out_stem),
-        }
-    }
 }

@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::{PlotError, Result};
-use crate::text::ensure_font;
+use crate::layout::text::ensure_font;
 
 /// Something that can be drawn on any plotters backend at a fixed pixel size.
 pub(crate) trait Scene {
