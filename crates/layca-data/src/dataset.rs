@@ -105,6 +105,49 @@ impl Dataset {
         Ok((train, val))
     }
 
+    /// A seeded, class-balanced subset of `n` images: the classes take turns (in label order)
+    /// giving their next image of a seeded per-class shuffle, so every class gets `n / C` or
+    /// one more, and a class that runs out leaves its turn to the others. The subset keeps the
+    /// original order. `n >= len()` returns the whole set.
+    ///
+    /// Errors with [`crate::DataError::Config`] (field `train_limit`) if `n` is smaller than
+    /// the number of classes present, which would leave a class without an image.
+    pub fn balanced_subset(&self, n: usize, seed: u64) -> Result<Dataset> {
+        if n >= self.len() {
+            return Ok(self.clone());
+        }
+        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); self.num_classes];
+        for (i, &l) in self.labels.iter().enumerate() {
+            by_class[l as usize].push(i);
+        }
+        let present = by_class.iter().filter(|c| !c.is_empty()).count();
+        if n < present {
+            return Err(config_err(
+                "train_limit",
+                format!(
+                    "{n} training images cannot cover the {present} classes of the data set                      (a class-balanced subset needs at least one image per class)"
+                ),
+            ));
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for c in &mut by_class {
+            c.shuffle(&mut rng);
+        }
+        let mut keep = Vec::with_capacity(n);
+        for round in 0.. {
+            for c in &by_class {
+                if keep.len() < n {
+                    keep.extend(c.get(round).copied());
+                }
+            }
+            if keep.len() == n {
+                break;
+            }
+        }
+        keep.sort_unstable();
+        self.subset(&keep)
+    }
+
     /// Checks the internal consistency (buffer size, label range); loaders call it before
     /// returning, so a `Dataset` obtained from this crate always passes.
     pub fn check(&self) -> Result<()> {
