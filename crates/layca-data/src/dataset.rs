@@ -243,3 +243,46 @@ impl Normalizer {
         (p as f32 - self.mean) / self.std
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labelled(labels: &[u32], classes: usize) -> Dataset {
+        Dataset {
+            pixels: (0..labels.len()).map(|i| i as u8).collect(),
+            labels: labels.to_vec(),
+            channels: 1,
+            height: 1,
+            width: 1,
+            num_classes: classes,
+        }
+    }
+
+    #[test]
+    fn balanced_subset_is_balanced_seeded_and_ordered() {
+        let labels: Vec<u32> = (0..100).map(|i| i % 4).collect();
+        let ds = labelled(&labels, 4);
+        let s = ds.balanced_subset(10, 1).unwrap();
+        assert_eq!(s.len(), 10);
+        assert_eq!(s.class_counts(), vec![3, 3, 2, 2]);
+        assert!(
+            s.pixels.windows(2).all(|w| w[0] < w[1]),
+            "original order kept"
+        );
+        assert_eq!(s, ds.balanced_subset(10, 1).unwrap());
+        assert_ne!(s, ds.balanced_subset(10, 2).unwrap());
+        assert_eq!(ds.balanced_subset(100, 1).unwrap(), ds);
+        assert!(ds.balanced_subset(3, 1).is_err());
+    }
+
+    #[test]
+    fn balanced_subset_gives_a_short_class_turn_to_the_others() {
+        // Class 0 has 2 images, classes 1 and 2 have 10 each.
+        let mut labels = vec![0, 0];
+        labels.extend((0..20).map(|i| 1 + i % 2));
+        let ds = labelled(&labels, 3);
+        let s = ds.balanced_subset(12, 9).unwrap();
+        assert_eq!(s.class_counts(), vec![2, 5, 5]);
+    }
+}
