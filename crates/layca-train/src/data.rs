@@ -420,3 +420,202 @@ pub fn identity(
         fingerprint: fingerprint(&splits),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use layca_data::synth;
+
+    fn cpu() -> Device {
+        Device::Cpu
+    }
+
+    fn labels_of(t: &TensorDataset) -> Vec<u32> {
+        t.labels.to_vec1::<u32>().unwrap()
+    }
+
+    fn counts(labels: &[u32], classes: usize) -> Vec<usize> {
+        let mut c = vec![0; classes];
+        for &l in labels {
+            c[l as usize] += 1;
+        }
+        c
+    }
+
+    #[test]
+    fn train_limit_is_a_balanced_subset_in_the_identity_and_fingerprint() {
+        let full = load_task_data(TaskId::Mnist, &DataSource::Embedded, None, &cpu()).unwrap();
+        let lim = load_task_data(TaskId::Mnist, &DataSource::Embedded, Some(100), &cpu()).unwrap();
+        assert_eq!(lim.train.len(), 100);
+        assert_eq!(counts(&labels_of(&lim.train), 10), vec![10; 10]);
+        assert_eq!(lim.test.len(), full.test.len(), "test split stays whole");
+        assert_eq!(lim.identity.train_limit, Some(100));
+        assert_eq!(lim.identity.n_train, 100);
+        assert!(lim.identity.preprocessing.contains("train_limit 100"));
+        assert_ne!(lim.identity.fingerprint, full.identity.fingerprint);
+        let again =
+            load_task_data(TaskId::Mnist, &DataSource::Embedded, Some(100), &cpu()).unwrap();
+        assert_eq!(again.identity, lim.identity);
+        let other =
+            load_task_data(TaskId::Mnist, &DataSource::Embedded, Some(200), &cpu()).unwrap();
+        assert_ne!(other.identity.fingerprint, lim.identity.fingerprint);
+        // A limit that cuts nothing keeps everything and the unlimited identity.
+        let big =
+            load_task_data(TaskId::Mnist, &DataSource::Embedded, Some(10_000), &cpu()).unwrap();
+        assert_eq!(big.identity, full.identity);
+        let err = load_task_data(TaskId::Mnist, &DataSource::Embedded, Some(0), &cpu())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("train_limit"), "{err}");
+    }
+
+    #[test]
+    fn cifar_standin_is_padded_mnist_with_a_validation_split() {
+        let t = std::time::Instant::now();
+        let d = load_task_data(TaskId::C10Cnn1, &DataSource::StandIn, None, &cpu()).unwrap();
+        assert!(t.elapsed().as_secs_f64() < 5.0);
+        let id = &d.identity;
+        assert_eq!(id.source, "standin-mnist-3x32x32");
+        assert_eq!(id.shape, [3, 32, 32]);
+        assert_eq!((id.n_train, id.n_val, id.n_test), (4500, 500, 5000));
+        assert_eq!(d.train.images.dims4().unwrap(), (4500, 3, 32, 32));
+        assert!(labels_of(&d.train).iter().all(|&l| l < 10));
+        // The border is the normalised zero pixel; the three channels are equal.
+        let img = d.train.images.get(0).unwrap();
+        let corner = img.get(0).unwrap().get(0).unwrap().get(0).unwrap();
+        let zero = corner.to_scalar::<f32>().unwrap();
+        assert!(zero < 0.0, "zero pixel below the mean: {zero}");
+        let ch: Vec<Vec<f32>> = (0..3)
+            .map(|c| {
+                img.get(c)
+                    .unwrap()
+                    .flatten_all()
+                    .unwrap()
+                    .to_vec1()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(ch[0], ch[1]);
+        assert_eq!(ch[0], ch[2]);
+        // Same digits for CIFAR-100: only the name of the task differs, not the data.
+        let c100 =
+            load_task_data(TaskId::C100Resnet, &DataSource::StandIn, Some(300), &cpu()).unwrap();
+        assert_eq!(c100.identity.source, "standin-mnist-3x32x32");
+        assert_eq!(c100.train.len(), 300);
+        assert_eq!(counts(&labels_of(&c100.train), 10), vec![30; 10]);
+        assert_eq!(c100.val.as_ref().map(TensorDataset::len), Some(500));
+    }
+
+    #[test]
+    fn tiny_standin_is_64x64_and_mnist_standin_is_embedded() {
+        let d = load_task_data(TaskId::TinyCnn, &DataSource::StandIn, Some(50), &cpu()).unwrap();
+        assert_eq!(d.identity.source, "standin-mnist-3x64x64");
+        assert_eq!(d.train.images.dims4().unwrap(), (50, 3, 64, 64));
+        assert!(d.identity.preprocessing.contains("2x nearest upsample"));
+        let s = load_task_data(TaskId::Mnist, &DataSource::StandIn, None, &cpu()).unwrap();
+        let e = load_task_data(TaskId::Mnist, &DataSource::Embedded, None, &cpu()).unwrap();
+        assert_eq!(s.identity, e.identity);
+    }
+
+    #[test]
+    fn mnist_dir_with_few_images_per_class_uses_what_it_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        synth::write_mnist_idx(dir.path(), 200, 50, 4).unwrap();
+        let d = load_task_data(
+            TaskId::Mnist,
+            &DataSource::Dir(dir.path().into()),
+            None,
+            &cpu(),
+        )
+        .unwrap();
+        assert_eq!(d.train.len(), 200);
+        assert_eq!(counts(&labels_of(&d.train), 10), vec![20; 10]);
+        assert_eq!(d.test.len(), 50);
+        assert!(
+            d.identity.preprocessing.contains("20/class"),
+            "{}",
+            d.identity.preprocessing
+        );
+        assert!(d.identity.source.starts_with("dir:"));
+    }
+
+    #[test]
+    fn mnist_dir_without_a_digit_names_the_labels_file() {
+        let dir = tempfile::tempdir().unwrap();
+        synth::write_mnist_idx(dir.path(), 30, 10, 4).unwrap();
+        // Relabel the training set without digit 3.
+        let labels: Vec<u8> = (0..30u8)
+            .map(|i| if i % 10 == 3 { 4 } else { i % 10 })
+            .collect();
+        let mut b = Vec::new();
+        for v in [0x0801u32, 30] {
+            b.extend_from_slice(&v.to_be_bytes());
+        }
+        b.extend_from_slice(&labels);
+        let gz = dir.path().join("train-labels-idx1-ubyte.gz");
+        std::fs::remove_file(&gz).unwrap();
+        std::fs::write(dir.path().join("train-labels-idx1-ubyte"), b).unwrap();
+        let err = load_task_data(
+            TaskId::Mnist,
+            &DataSource::Dir(dir.path().into()),
+            None,
+            &cpu(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("train-labels-idx1-ubyte"), "{err}");
+        assert!(err.contains("class 3"), "{err}");
+        assert!(!err.contains("per_class"), "{err}");
+    }
+
+    #[test]
+    fn one_data_root_serves_every_task_and_missing_data_lists_the_layout() {
+        let root = tempfile::tempdir().unwrap();
+        synth::write_standard_tree(root.path(), synth::TreeSizes::default(), 3).unwrap();
+        let src = DataSource::Dir(root.path().into());
+        for task in [
+            TaskId::C10Cnn1,
+            TaskId::C100Resnet,
+            TaskId::TinyCnn,
+            TaskId::Mnist,
+        ] {
+            let d = load_task_data(task, &src, None, &cpu()).unwrap();
+            let kind = task.spec().dataset;
+            assert_eq!(d.identity.shape, input_shape(kind), "{task:?}");
+            let dir = root.path().join(format_of(kind).dir_name());
+            let canon = std::fs::canonicalize(root.path()).unwrap();
+            assert_eq!(d.identity.source, format!("dir:{}", canon.display()));
+            assert!(dir.is_dir());
+            if kind == DatasetKind::Mnist {
+                assert!(d.val.is_none());
+            } else {
+                let n = d.identity.n_train + d.identity.n_val;
+                assert_eq!(
+                    d.identity.n_val,
+                    (n as f64 * 0.1).round() as usize,
+                    "{task:?}"
+                );
+            }
+        }
+        let c10 = load_task_data(TaskId::C10Cnn1, &src, Some(40), &cpu()).unwrap();
+        assert_eq!((c10.identity.n_train, c10.identity.n_val), (40, 20));
+
+        let empty = tempfile::tempdir().unwrap();
+        let err = load_task_data(
+            TaskId::C10Cnn1,
+            &DataSource::Dir(empty.path().into()),
+            None,
+            &cpu(),
+        )
+        .unwrap_err()
+        .to_string();
+        for want in ["data_batch_1.bin", "test_batch.bin", "cs.toronto.edu/~kriz"] {
+            assert!(err.contains(want), "{want}: {err}");
+        }
+        assert!(expected_layout(DatasetKind::TinyImagenet).contains("tiny-imagenet-200.zip"));
+        let err = load_task_data(TaskId::C10Cnn1, &DataSource::Embedded, None, &cpu())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cifar-10-batches-bin"), "{err}");
+    }
+}
