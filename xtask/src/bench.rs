@@ -1,7 +1,9 @@
 //! `cargo xtask bench`: images/s of one full training step (forward in train mode,
 //! cross-entropy, backward, SGD update) for ResNet-32, C10-CNN1, C10-CNN2 and the MNIST MLP,
-//! with stock candle ops and with `layca-ops`, and, when `python3 -c "import torch"` works,
-//! with PyTorch eager on the same number of threads.
+//! with stock candle ops and with `layca-ops`, and with PyTorch eager on the same number of
+//! threads: required when an interpreter is named (`--python PATH` or `LAYCA_PYTHON`, an
+//! error if it cannot run or cannot import torch), else when `python3 -c "import torch"`
+//! works (skipped with a message otherwise).
 //!
 //! Every configuration runs in its own child process (this binary, `bench --one`), so that
 //! its peak resident memory (`VmHWM`) is its own and no allocator state is shared.
@@ -76,9 +78,12 @@ pub struct BenchArgs {
     /// Batch size for every network (default: 128 for the CNNs, 2048 for the MLP).
     #[arg(long)]
     batch: Option<usize>,
-    /// Python interpreter for the optional PyTorch comparison.
-    #[arg(long, env = "LAYCA_PYTHON", default_value = "python3")]
-    python: String,
+    /// Python interpreter for the PyTorch comparison. Naming one (here or through
+    /// `LAYCA_PYTHON`) requires the comparison: an interpreter that cannot run or cannot
+    /// import torch is an error. Without it, `python3` is tried and the comparison skipped
+    /// (with a message) if that fails.
+    #[arg(long, env = "LAYCA_PYTHON")]
+    python: Option<String>,
     /// Skip the PyTorch comparison even when torch is importable.
     #[arg(long)]
     no_torch: bool,
@@ -243,12 +248,54 @@ fn child(model: BenchModel, ops: &str, batch: usize, steps: usize) -> Result<Mea
     Ok(serde_json::from_str(line)?)
 }
 
-fn torch_available(python: &str) -> bool {
-    Command::new(python)
+/// Interpreter tried when none is named.
+const DEFAULT_PYTHON: &str = "python3";
+
+/// Checks that `python -c "import torch"` runs and succeeds; the error says why not.
+fn check_torch(python: &str) -> Result<()> {
+    let out = Command::new(python)
         .args(["-c", "import torch"])
         .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+        .with_context(|| format!("cannot run the Python interpreter `{python}`"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
+        bail!(
+            "`{python} -c \"import torch\"` failed ({}){}",
+            out.status,
+            last.map(|l| format!(": {l}")).unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// The interpreter of the PyTorch comparison, or `None` to skip it: a named interpreter
+/// (`--python` / `LAYCA_PYTHON`) must work (else an error); the default one is only tried.
+fn torch_interpreter(named: Option<&str>, no_torch: bool) -> Result<Option<String>> {
+    if no_torch {
+        return Ok(None);
+    }
+    match named {
+        Some(python) => {
+            check_torch(python).with_context(|| {
+                format!(
+                    "the PyTorch comparison was requested with --python / LAYCA_PYTHON = \
+                     `{python}` but cannot run (pass --no-torch to skip it)"
+                )
+            })?;
+            Ok(Some(python.to_string()))
+        }
+        None => match check_torch(DEFAULT_PYTHON) {
+            Ok(()) => Ok(Some(DEFAULT_PYTHON.to_string())),
+            Err(e) => {
+                tracing::info!(
+                    "PyTorch comparison skipped: {e:#} (name an interpreter with --python PATH \
+                     or LAYCA_PYTHON to require it)"
+                );
+                Ok(None)
+            }
+        },
+    }
 }
 
 fn run_torch(
@@ -315,7 +362,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         println!("{}", serde_json::to_string(&r)?);
         return Ok(());
     }
-    let torch = !args.no_torch && torch_available(&args.python);
+    let python = torch_interpreter(args.python.as_deref(), args.no_torch)?;
+    let torch = python.is_some();
     let pb = indicatif::ProgressBar::new((args.models.len() * if torch { 3 } else { 2 }) as u64);
     pb.set_style(
         indicatif::ProgressStyle::with_template("bench {pos}/{len} [{elapsed_precise}] {msg}")
@@ -338,16 +386,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             pb.inc(1);
         }
     }
-    if torch {
+    if let Some(python) = &python {
         pb.set_message("PyTorch");
-        let t = run_torch(&args.python, &args.models, args.batch, args.steps)?;
+        let t = run_torch(python, &args.models, args.batch, args.steps)?;
         pb.inc(args.models.len() as u64);
         results.extend(t);
-    } else {
-        tracing::info!(
-            "PyTorch comparison skipped ({} -c \"import torch\" failed or --no-torch)",
-            args.python
-        );
+    } else if args.no_torch {
+        tracing::info!("PyTorch comparison skipped (--no-torch)");
     }
     pb.finish_and_clear();
     print_table(&results, torch);
@@ -430,13 +475,39 @@ mod tests {
         }
     }
 
+    /// A named interpreter that cannot run, or runs but cannot import torch, is an error
+    /// naming it, before any benchmark runs; auto-detection and `--no-torch` never fail.
+    #[test]
+    fn a_requested_python_that_cannot_be_used_is_an_error() {
+        let missing = "/nonexistent/layca/python3";
+        let e = format!("{:#}", torch_interpreter(Some(missing), false).unwrap_err());
+        assert!(e.contains(missing), "{e}");
+        assert!(e.contains("--python"), "{e}");
+        // `false` runs and exits 1 whatever its arguments: an interpreter without torch.
+        let e = format!("{:#}", torch_interpreter(Some("false"), false).unwrap_err());
+        assert!(e.contains("import torch"), "{e}");
+        assert_eq!(torch_interpreter(Some(missing), true).unwrap(), None);
+        assert!(torch_interpreter(None, false).is_ok());
+        let args = BenchArgs {
+            models: vec![BenchModel::Mlp],
+            steps: Some(1),
+            batch: Some(2),
+            python: Some(missing.into()),
+            no_torch: false,
+            out: "unused.json".into(),
+            one: None,
+        };
+        let e = format!("{:#}", run(&args).unwrap_err());
+        assert!(e.contains(missing), "{e}");
+    }
+
     #[test]
     fn bad_arguments_are_errors() {
         let mut args = BenchArgs {
             models: vec![BenchModel::Mlp],
             steps: Some(0),
             batch: None,
-            python: "python3".into(),
+            python: None,
             no_torch: true,
             out: "unused.json".into(),
             one: None,

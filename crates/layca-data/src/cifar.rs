@@ -5,10 +5,13 @@
 //! `coarse label | fine label | R | G | B` for CIFAR-100 (3074 bytes); each 1024-byte plane
 //! is a 32×32 image stored row by row. The planes are therefore already in CHW order and are
 //! copied as they are (no height/width transposition).
+//!
+//! The directory loaders ([`crate::load_cifar10`], [`crate::load_cifar100`]) live in
+//! [`crate::layout`]; this module only parses (it is also compiled by the fuzz crate).
 
 use crate::dataset::Dataset;
-use crate::error::{format_err, read_file, DataError, Result};
-use std::path::{Path, PathBuf};
+use crate::error::{format_err, Result};
+use std::path::Path;
 
 /// Pixels per CIFAR image (3 × 32 × 32).
 pub const CIFAR_IMAGE_BYTES: usize = 3 * 32 * 32;
@@ -117,58 +120,4 @@ pub fn concat(parts: Vec<Dataset>) -> Option<Dataset> {
         first.labels.extend_from_slice(&p.labels);
     }
     Some(first)
-}
-
-/// `dir` itself if it holds `marker`, else `dir/sub` if that does; else `dir`.
-pub(crate) fn resolve_dir(dir: &Path, sub: &str, marker: &str) -> PathBuf {
-    if dir.join(marker).exists() {
-        dir.to_path_buf()
-    } else if dir.join(sub).join(marker).exists() {
-        dir.join(sub)
-    } else {
-        dir.to_path_buf()
-    }
-}
-
-fn load(path: &Path) -> Result<Vec<u8>> {
-    read_file(path)
-}
-
-/// Loads CIFAR-10 from the official binary distribution: `dir` holds `data_batch_1.bin` …
-/// `data_batch_5.bin` and `test_batch.bin` (or is the parent of `cifar-10-batches-bin/`).
-/// Returns `(train (50,000 in file order), test (10,000))`.
-pub fn load_cifar10(dir: impl AsRef<Path>) -> Result<(Dataset, Dataset)> {
-    let dir = resolve_dir(dir.as_ref(), "cifar-10-batches-bin", "test_batch.bin");
-    let mut parts = Vec::with_capacity(5);
-    for k in 1..=5 {
-        let p = dir.join(format!("data_batch_{k}.bin"));
-        parts.push(parse_cifar10(&load(&p)?, &p)?);
-    }
-    let train = concat(parts).ok_or_else(|| DataError::Config {
-        field: "dir".into(),
-        reason: "no training batch".into(),
-    })?;
-    let p = dir.join("test_batch.bin");
-    let test = parse_cifar10(&load(&p)?, &p)?;
-    Ok((train, test))
-}
-
-/// Loads CIFAR-100 with the fine labels (100 classes, as in the paper) from the official
-/// binary distribution: `dir` holds `train.bin` and `test.bin` (or is the parent of
-/// `cifar-100-binary/`). Returns `(train, test)`.
-pub fn load_cifar100(dir: impl AsRef<Path>) -> Result<(Dataset, Dataset)> {
-    load_cifar100_labels(dir, Cifar100Labels::Fine)
-}
-
-/// [`load_cifar100`] with a choice of labels.
-pub fn load_cifar100_labels(
-    dir: impl AsRef<Path>,
-    which: Cifar100Labels,
-) -> Result<(Dataset, Dataset)> {
-    let dir = resolve_dir(dir.as_ref(), "cifar-100-binary", "test.bin");
-    let p = dir.join("train.bin");
-    let train = parse_cifar100(&load(&p)?, &p, which)?;
-    let p = dir.join("test.bin");
-    let test = parse_cifar100(&load(&p)?, &p, which)?;
-    Ok((train, test))
 }

@@ -105,6 +105,49 @@ impl Dataset {
         Ok((train, val))
     }
 
+    /// A seeded, class-balanced subset of `n` images: the classes take turns (in label order)
+    /// giving their next image of a seeded per-class shuffle, so every class gets `n / C` or
+    /// one more, and a class that runs out leaves its turn to the others. The subset keeps the
+    /// original order. `n >= len()` returns the whole set.
+    ///
+    /// Errors with [`crate::DataError::Config`] (field `train_limit`) if `n` is smaller than
+    /// the number of classes present, which would leave a class without an image.
+    pub fn balanced_subset(&self, n: usize, seed: u64) -> Result<Dataset> {
+        if n >= self.len() {
+            return Ok(self.clone());
+        }
+        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); self.num_classes];
+        for (i, &l) in self.labels.iter().enumerate() {
+            by_class[l as usize].push(i);
+        }
+        let present = by_class.iter().filter(|c| !c.is_empty()).count();
+        if n < present {
+            return Err(config_err(
+                "train_limit",
+                format!(
+                    "{n} training images cannot cover the {present} classes of the data set                      (a class-balanced subset needs at least one image per class)"
+                ),
+            ));
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for c in &mut by_class {
+            c.shuffle(&mut rng);
+        }
+        let mut keep = Vec::with_capacity(n);
+        for round in 0.. {
+            for c in &by_class {
+                if keep.len() < n {
+                    keep.extend(c.get(round).copied());
+                }
+            }
+            if keep.len() == n {
+                break;
+            }
+        }
+        keep.sort_unstable();
+        self.subset(&keep)
+    }
+
     /// Checks the internal consistency (buffer size, label range); loaders call it before
     /// returning, so a `Dataset` obtained from this crate always passes.
     pub fn check(&self) -> Result<()> {
@@ -198,5 +241,48 @@ impl Normalizer {
     #[inline]
     pub fn apply(&self, p: u8) -> f32 {
         (p as f32 - self.mean) / self.std
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labelled(labels: &[u32], classes: usize) -> Dataset {
+        Dataset {
+            pixels: (0..labels.len()).map(|i| i as u8).collect(),
+            labels: labels.to_vec(),
+            channels: 1,
+            height: 1,
+            width: 1,
+            num_classes: classes,
+        }
+    }
+
+    #[test]
+    fn balanced_subset_is_balanced_seeded_and_ordered() {
+        let labels: Vec<u32> = (0..100).map(|i| i % 4).collect();
+        let ds = labelled(&labels, 4);
+        let s = ds.balanced_subset(10, 1).unwrap();
+        assert_eq!(s.len(), 10);
+        assert_eq!(s.class_counts(), vec![3, 3, 2, 2]);
+        assert!(
+            s.pixels.windows(2).all(|w| w[0] < w[1]),
+            "original order kept"
+        );
+        assert_eq!(s, ds.balanced_subset(10, 1).unwrap());
+        assert_ne!(s, ds.balanced_subset(10, 2).unwrap());
+        assert_eq!(ds.balanced_subset(100, 1).unwrap(), ds);
+        assert!(ds.balanced_subset(3, 1).is_err());
+    }
+
+    #[test]
+    fn balanced_subset_gives_a_short_class_turn_to_the_others() {
+        // Class 0 has 2 images, classes 1 and 2 have 10 each.
+        let mut labels = vec![0, 0];
+        labels.extend((0..20).map(|i| 1 + i % 2));
+        let ds = labelled(&labels, 3);
+        let s = ds.balanced_subset(12, 9).unwrap();
+        assert_eq!(s.class_counts(), vec![2, 5, 5]);
     }
 }

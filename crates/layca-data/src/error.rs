@@ -23,6 +23,17 @@ pub enum DataError {
         /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// Files a data set directory must hold are absent: names every missing one, the
+    /// directory looked in, the expected layout and where to obtain the data.
+    #[error("{dir}: missing {}\n{expected}", .missing.join(", "))]
+    Missing {
+        /// The directory looked in (after resolving a `--data-dir` root).
+        dir: PathBuf,
+        /// The missing entries, relative to `dir`.
+        missing: Vec<String>,
+        /// The expected layout and download address ([`crate::layout::expected_layout`]).
+        expected: String,
+    },
     /// A parameter passed by the caller is invalid (e.g. more training images per class than
     /// the data set holds).
     #[error("invalid data config `{field}`: {reason}")]

@@ -1,13 +1,13 @@
 //! MNIST in the IDX format (raw or gzip): the embedded 10,000-digit subset and the four
-//! official files in a directory.
+//! official files in a directory (loaded by [`crate::load_mnist_dir`], in [`crate::layout`]).
 
 use crate::dataset::Dataset;
-use crate::error::{config_err, format_err, read_file, DataError, Result};
+use crate::error::{config_err, format_err, read_file, Result};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Magic number of an IDX file of unsigned bytes with 3 dimensions (images).
 pub const IDX_IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -230,7 +230,7 @@ pub fn embedded_mnist() -> Result<Dataset> {
 /// Stands in for the paper's "1,000 per class" MNIST subset (spec §2, §3.7); the default is
 /// `per_class = 500`. Within each class, a seeded shuffle picks the training images; both
 /// sets keep the embedded file's order (which is already shuffled). `per_class` larger than
-/// the smallest class (863 images of digit 5) is a [`DataError::Config`].
+/// the smallest class (863 images of digit 5) is a [`crate::DataError::Config`].
 pub fn embedded_mnist_split(per_class: usize, seed: u64) -> Result<(Dataset, Dataset)> {
     balanced_split(&embedded_mnist()?, per_class, seed)
 }
@@ -262,63 +262,4 @@ pub fn balanced_split(ds: &Dataset, per_class: usize, seed: u64) -> Result<(Data
     }
     let (train, test): (Vec<usize>, Vec<usize>) = (0..ds.len()).partition(|&i| in_train[i]);
     Ok((ds.subset(&train)?, ds.subset(&test)?))
-}
-
-/// Accepted file names for each of the four official MNIST files, in lookup order.
-const MNIST_FILES: [[&str; 4]; 4] = [
-    [
-        "train-images-idx3-ubyte",
-        "train-images-idx3-ubyte.gz",
-        "train-images.idx3-ubyte",
-        "train-images.idx3-ubyte.gz",
-    ],
-    [
-        "train-labels-idx1-ubyte",
-        "train-labels-idx1-ubyte.gz",
-        "train-labels.idx1-ubyte",
-        "train-labels.idx1-ubyte.gz",
-    ],
-    [
-        "t10k-images-idx3-ubyte",
-        "t10k-images-idx3-ubyte.gz",
-        "t10k-images.idx3-ubyte",
-        "t10k-images.idx3-ubyte.gz",
-    ],
-    [
-        "t10k-labels-idx1-ubyte",
-        "t10k-labels-idx1-ubyte.gz",
-        "t10k-labels.idx1-ubyte",
-        "t10k-labels.idx1-ubyte.gz",
-    ],
-];
-
-fn find_file(dir: &Path, names: &[&str]) -> Result<PathBuf> {
-    for n in names {
-        let p = dir.join(n);
-        if p.is_file() {
-            return Ok(p);
-        }
-    }
-    Err(DataError::Io {
-        path: dir.join(names[0]),
-        source: std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            format!("missing file (accepted names: {})", names.join(", ")),
-        ),
-    })
-}
-
-/// Loads MNIST from a directory holding the four official IDX files, raw or `.gz`
-/// (`train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]`,
-/// `t10k-images-idx3-ubyte[.gz]`, `t10k-labels-idx1-ubyte[.gz]`; the `train-images.idx3-ubyte`
-/// spelling is accepted too). Returns `(train, test)`.
-pub fn load_mnist_dir(dir: impl AsRef<Path>) -> Result<(Dataset, Dataset)> {
-    let dir = dir.as_ref();
-    let p: Vec<PathBuf> = MNIST_FILES
-        .iter()
-        .map(|names| find_file(dir, names))
-        .collect::<Result<_>>()?;
-    let train = load_idx_pair(&p[0], &p[1], 10)?;
-    let test = load_idx_pair(&p[2], &p[3], 10)?;
-    Ok((train, test))
 }

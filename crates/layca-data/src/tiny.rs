@@ -119,13 +119,13 @@ pub fn read_wnids(path: &Path) -> Result<Vec<String>> {
     Ok(ids)
 }
 
-/// Loads Tiny ImageNet from the official layout. `dir` is `tiny-imagenet-200/` (or its
-/// parent). Returns `(train, test)`: train = every `train/<wnid>/images/*.JPEG`, class by
-/// class in sorted-wnid order, files sorted by name; test = the official validation images
-/// in `val_annotations.txt` order. Any missing file, unknown class id, undecodable JPEG or
-/// image that is not 64×64 is an error naming the file (and line for the annotations).
-pub fn load_tiny_imagenet(dir: impl AsRef<Path>) -> Result<(Dataset, Dataset)> {
-    let dir = crate::cifar::resolve_dir(dir.as_ref(), "tiny-imagenet-200", "wnids.txt");
+/// Loads Tiny ImageNet from the official layout in `dir` (the `tiny-imagenet-200/` directory
+/// itself; [`crate::load_tiny_imagenet`] resolves a parent and checks the required entries).
+/// Returns `(train, test)`: train = every `train/<wnid>/images/*.JPEG`, class by class in
+/// sorted-wnid order, files sorted by name; test = the official validation images in
+/// `val_annotations.txt` order. Any missing file, unknown class id, undecodable JPEG or image
+/// that is not 64×64 is an error naming the file (and line for the annotations).
+pub(crate) fn load_tiny_tree(dir: &Path) -> Result<(Dataset, Dataset)> {
     let wnids = read_wnids(&dir.join("wnids.txt"))?;
     let classes = wnids.len();
 

@@ -129,13 +129,16 @@ fn idx_files_bad_inputs() {
     let d = dir.path();
     // Missing files: the error names the expected file.
     assert_err_names(load_mnist_dir(d), "train-images-idx3-ubyte", &["missing"]);
-    let px = vec![0u8; 2 * 4];
+    let px: Vec<u8> = (0..2 * 784).map(|i| (i % 256) as u8).collect();
     write(
         &d.join("train-images-idx3-ubyte"),
-        &idx_images(2, 2, 2, &px),
+        &idx_images(2, 28, 28, &px),
     );
     write(&d.join("train-labels-idx1-ubyte"), &idx_labels(&[1, 2]));
-    write(&d.join("t10k-images-idx3-ubyte"), &idx_images(2, 2, 2, &px));
+    write(
+        &d.join("t10k-images-idx3-ubyte"),
+        &idx_images(2, 28, 28, &px),
+    );
     assert_err_names(load_mnist_dir(d), "t10k-labels-idx1-ubyte", &["missing"]);
     // Image / label count mismatch names the label file.
     write(&d.join("t10k-labels-idx1-ubyte"), &idx_labels(&[1, 2, 3]));
@@ -145,7 +148,7 @@ fn idx_files_bad_inputs() {
         &["3 labels", "2 images"],
     );
     // A truncated file on disk.
-    let full = idx_images(2, 2, 2, &px);
+    let full = idx_images(2, 28, 28, &px);
     write(&d.join("x-images"), &full[..full.len() - 3]);
     assert_err_names(
         load_idx_pair(&d.join("x-images"), &d.join("train-labels-idx1-ubyte"), 10),

@@ -29,24 +29,24 @@ fn gray_pixels(first: usize, n: usize, rows: usize, cols: usize) -> Vec<u8> {
 fn idx_raw_and_gz_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // Train: 3 images of 4×5, raw IDX. Test: 2 images, gzip, with the `.idx3-ubyte` spelling.
-    let train_px = gray_pixels(0, 3, 4, 5);
-    let test_px = gray_pixels(3, 2, 4, 5);
+    // Train: 3 images of 28×28 (MNIST's geometry, checked at load), raw IDX. Test: 2 images, gzip, with the `.idx3-ubyte` spelling.
+    let train_px = gray_pixels(0, 3, 28, 28);
+    let test_px = gray_pixels(3, 2, 28, 28);
     write(
         &d.join("train-images-idx3-ubyte"),
-        &idx_images(3, 4, 5, &train_px),
+        &idx_images(3, 28, 28, &train_px),
     );
     write(&d.join("train-labels-idx1-ubyte"), &idx_labels(&[7, 0, 9]));
     write(
         &d.join("t10k-images.idx3-ubyte.gz"),
-        &gz(&idx_images(2, 4, 5, &test_px)),
+        &gz(&idx_images(2, 28, 28, &test_px)),
     );
     write(
         &d.join("t10k-labels-idx1-ubyte.gz"),
         &gz(&idx_labels(&[3, 3])),
     );
     let (train, test) = load_mnist_dir(d).unwrap();
-    assert_eq!((train.channels, train.height, train.width), (1, 4, 5));
+    assert_eq!((train.channels, train.height, train.width), (1, 28, 28));
     assert_eq!(train.pixels, train_px);
     assert_eq!(train.labels, vec![7, 0, 9]);
     assert_eq!(train.num_classes, 10);
@@ -54,7 +54,7 @@ fn idx_raw_and_gz_round_trip() {
     assert_eq!(test.labels, vec![3, 3]);
 
     // The same bytes gzip-compressed load identically.
-    write(&d.join("a.gz"), &gz(&idx_images(3, 4, 5, &train_px)));
+    write(&d.join("a.gz"), &gz(&idx_images(3, 28, 28, &train_px)));
     write(&d.join("b.gz"), &gz(&idx_labels(&[7, 0, 9])));
     assert_eq!(
         load_idx_pair(&d.join("a.gz"), &d.join("b.gz"), 10).unwrap(),
@@ -118,7 +118,7 @@ fn cifar100_round_trip_fine_and_coarse() {
         assert_eq!(train.image(i), cifar_pixels(i).as_slice());
     }
     assert_eq!(test.image(0), cifar_pixels(10).as_slice());
-    let (coarse, _) = layca_data::cifar::load_cifar100_labels(d, Cifar100Labels::Coarse).unwrap();
+    let (coarse, _) = layca_data::load_cifar100_labels(d, Cifar100Labels::Coarse).unwrap();
     assert_eq!(coarse.num_classes, 20);
     assert_eq!(coarse.labels, vec![19, 0, 7]);
     assert_eq!(coarse.pixels, train.pixels);
