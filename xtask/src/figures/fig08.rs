@@ -116,7 +116,7 @@ pub fn run(common: &Common, out: &Path, epochs: Option<usize>) -> Result<()> {
     let labels: Vec<String> = RUNS.iter().map(|r| format!("ρ(0) = {}", r.1)).collect();
     let records = crate::run_all(&engine, &cfgs, &labels, &data, common.jobs, &runs_bar)?;
     for ((cfg, &(_, label, _)), rec) in cfgs.iter().zip(RUNS.iter()).zip(records) {
-        let dir = engine.run_dir(cfg);
+        let dir = engine.run_dir(cfg, &data.identity);
         let history = dir.read_history()?;
         let metrics = rec
             .metrics
