@@ -22,6 +22,16 @@ pub enum Schedule {
         /// Strictly increasing epoch indices at which the factor is applied.
         milestones: Vec<usize>,
     },
+    /// ρ(epoch) = base · factor^⌊epoch / every⌋: the factor applied every `every` epochs
+    /// (e.g. ×0.5 every 25 epochs), without a fixed list of milestones.
+    Periodic {
+        /// ρ(0).
+        base: f64,
+        /// Multiplicative factor applied every `every` epochs, in (0, 1].
+        factor: f64,
+        /// Period in epochs (≥ 1).
+        every: usize,
+    },
     /// Linear warmup from inner/10 to inner over `warmup_epochs` (per step, spec Fig 4), then `inner`.
     ///
     /// During epoch e < W, at step b: f = (e·B + b)/(W·B), ρ = ρ_inner·f + (ρ_inner/10)·(1 − f)
@@ -56,6 +66,15 @@ impl Schedule {
         }
     }
 
+    /// ×`factor` every `every` epochs from `base`.
+    pub fn periodic(base: f64, factor: f64, every: usize) -> Self {
+        Schedule::Periodic {
+            base,
+            factor,
+            every,
+        }
+    }
+
     /// Wraps `self` in a linear warmup of `warmup_epochs` epochs.
     pub fn with_warmup(self, warmup_epochs: usize) -> Self {
         Schedule::Warmup {
@@ -78,6 +97,11 @@ impl Schedule {
                 let k = milestones.iter().filter(|&&m| epoch >= m).count();
                 base * factor.powi(k as i32)
             }
+            Schedule::Periodic {
+                base,
+                factor,
+                every,
+            } => base * factor.powi((epoch / (*every).max(1)) as i32),
             Schedule::Warmup {
                 inner,
                 warmup_epochs,
@@ -108,12 +132,7 @@ impl Schedule {
                 milestones,
             } => {
                 check_base(*base)?;
-                if !(factor.is_finite() && *factor > 0.0 && *factor <= 1.0) {
-                    return Err(invalid(
-                        "schedule.factor",
-                        format!("must lie in (0, 1], got {factor}"),
-                    ));
-                }
+                check_factor(*factor)?;
                 if milestones.windows(2).any(|w| w[1] <= w[0]) {
                     return Err(invalid(
                         "schedule.milestones",
@@ -122,9 +141,31 @@ impl Schedule {
                 }
                 Ok(())
             }
+            Schedule::Periodic {
+                base,
+                factor,
+                every,
+            } => {
+                check_base(*base)?;
+                check_factor(*factor)?;
+                if *every == 0 {
+                    return Err(invalid("schedule.every", "must be >= 1 epoch".into()));
+                }
+                Ok(())
+            }
             Schedule::Warmup { inner, .. } => inner.validate(),
         }
     }
+}
+
+fn check_factor(factor: f64) -> Result<()> {
+    if !(factor.is_finite() && factor > 0.0 && factor <= 1.0) {
+        return Err(invalid(
+            "schedule.factor",
+            format!("must lie in (0, 1], got {factor}"),
+        ));
+    }
+    Ok(())
 }
 
 fn check_base(base: f64) -> Result<()> {
@@ -169,6 +210,30 @@ mod tests {
         // no warmup
         let s0 = Schedule::constant(0.1).with_warmup(0);
         assert_eq!(s0.rate(0, 0, 10), 0.1);
+    }
+
+    #[test]
+    fn periodic_decay_every_k_epochs() {
+        // ×0.5 every 25 epochs from 0.1.
+        let s = Schedule::periodic(0.1, 0.5, 25);
+        s.validate().unwrap();
+        assert_eq!(s.rate(0, 0, 10), 0.1);
+        assert_eq!(s.rate(24, 9, 10), 0.1);
+        assert_eq!(s.rate(25, 0, 10), 0.05);
+        assert_eq!(s.rate(74, 0, 10), 0.025);
+        assert_eq!(s.rate(75, 3, 10), 0.0125);
+        // Same as the step decay with the milestones spelled out.
+        let d = Schedule::step_decay(0.1, 0.5, vec![25, 50, 75]);
+        for e in 0..100 {
+            assert_eq!(s.rate(e, 0, 1), d.rate(e, 0, 1), "epoch {e}");
+        }
+        assert!(Schedule::periodic(0.1, 0.5, 0).validate().is_err());
+        assert!(Schedule::periodic(0.1, 1.5, 5).validate().is_err());
+        assert!(Schedule::periodic(-0.1, 0.5, 5).validate().is_err());
+        // Serialises with its own tag (part of run ids).
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(json.contains("Periodic"), "{json}");
+        assert_eq!(serde_json::from_str::<Schedule>(&json).unwrap(), s);
     }
 
     #[test]

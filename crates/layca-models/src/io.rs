@@ -37,20 +37,16 @@ pub fn save_weights(net: &dyn Network, path: impl AsRef<Path>) -> Result<()> {
             ));
         }
     }
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| weights_err(path, "not a file path"))?
-        .to_string_lossy()
-        .into_owned();
-    let tmp: PathBuf = path.with_file_name(format!(".{file_name}.tmp{}", std::process::id()));
+    if path.file_name().is_none() {
+        return Err(weights_err(path, "not a file path"));
+    }
+    let tmp: PathBuf = layca_io::tmp_path(path);
     if let Err(e) = candle_core::safetensors::save(&map, &tmp) {
         let _ = std::fs::remove_file(&tmp);
         return Err(weights_err(path, format!("writing {}: {e}", tmp.display())));
     }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        weights_err(path, format!("renaming {} into place: {e}", tmp.display()))
-    })
+    layca_io::commit(&tmp, path)
+        .map_err(|e| weights_err(path, format!("renaming {} into place: {e}", tmp.display())))
 }
 
 /// Loads a state written by [`save_weights`] into `net`. The file must hold exactly the

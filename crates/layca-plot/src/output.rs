@@ -2,7 +2,6 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -29,27 +28,18 @@ pub fn output_paths(out_stem: &Path) -> (PathBuf, PathBuf) {
     (with("png"), with("svg"))
 }
 
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 /// A temporary sibling of `path` that keeps its extension (the bitmap encoder picks the format
 /// from it): `dir/.name.tmp-<pid>-<n>.ext`.
 fn tmp_sibling(path: &Path, ext: &str) -> PathBuf {
-    let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp_name = format!(".{name}.tmp-{}-{n}.{ext}", std::process::id());
-    path.with_file_name(tmp_name)
+    let mut name = layca_io::tmp_path(path).into_os_string();
+    name.push(format!(".{ext}"));
+    PathBuf::from(name)
 }
 
 fn finish(tmp: &Path, path: &Path) -> Result<()> {
-    std::fs::rename(tmp, path).map_err(|source| {
-        let _ = std::fs::remove_file(tmp);
-        PlotError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+    layca_io::commit(tmp, path).map_err(|source| PlotError::Io {
+        path: path.to_path_buf(),
+        source,
     })
 }
 

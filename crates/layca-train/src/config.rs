@@ -1,4 +1,8 @@
-//! A paper run = (task, optimizer config, control mode, ρ(0), α, L2, warmup, seed).
+//! A paper run = (task, optimizer config, control mode, ρ(0), α, L2, warmup, seed, ...).
+//!
+//! [`RunConfig::run_id`] names a run by every field that affects its results (and nothing
+//! else): a readable part plus a short content hash of the canonical configuration, so that
+//! values beyond the printed precision (ρ(0) = 0.11111111 vs 0.11111112) never collide.
 use crate::task::TaskId;
 use crate::{Result, TrainError};
 use layca_core::Schedule;
@@ -108,8 +112,29 @@ pub struct RunConfig {
     pub record_steps_first_epoch_only: bool,
     /// Record percentiles of the second-moment accumulator per layer each epoch (Fig 5).
     pub record_moments: bool,
-    /// Non-kernel parameter policy.
-    pub other_params: OtherParams,
+    /// Non-kernel parameter policy; `None` = the default of the control mode
+    /// ([`RunConfig::resolved_other_params`]).
+    #[serde(default)]
+    pub other_params: Option<OtherParams>,
+    /// Decoupled weight decay on kernels (0 = none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub weight_decay: f64,
+    /// Every layer's width divided by this (1 = the paper's networks).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub width_divisor: usize,
+    /// Training images kept (`None` = all); must match the loaded data's identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_limit: Option<usize>,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+fn one() -> usize {
+    1
+}
+fn is_one(x: &usize) -> bool {
+    *x == 1
 }
 
 impl RunConfig {
@@ -131,7 +156,31 @@ impl RunConfig {
             record_steps: false,
             record_steps_first_epoch_only: false,
             record_moments: false,
-            other_params: OtherParams::Frozen,
+            other_params: None,
+            weight_decay: 0.0,
+            width_divisor: 1,
+            train_limit: None,
+        }
+    }
+
+    /// The non-kernel parameter policy, decided here and only here when not set: plain
+    /// optimizers train every parameter with the base step; Layca, LARS and AdaptCopy freeze
+    /// the others, as the authors' code (spec §4.1, §7.1).
+    pub fn resolved_other_params(&self) -> OtherParams {
+        self.other_params.unwrap_or(match self.control {
+            ControlKind::None => OtherParams::BaseOptimizer,
+            ControlKind::Layca | ControlKind::Lars | ControlKind::AdaptCopy { .. } => {
+                OtherParams::Frozen
+            }
+        })
+    }
+
+    /// The configuration with every default made explicit (the other-params policy): what the
+    /// run id hashes and what `run.json` stores.
+    pub fn canonical(&self) -> RunConfig {
+        RunConfig {
+            other_params: Some(self.resolved_other_params()),
+            ..self.clone()
         }
     }
 
@@ -160,6 +209,28 @@ impl RunConfig {
         }
         if self.epochs == Some(0) {
             return Err(TrainError::config("epochs", "must be >= 1"));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(TrainError::config(
+                "weight_decay",
+                format!("must be finite and >= 0, got {}", self.weight_decay),
+            ));
+        }
+        if self.width_divisor == 0 {
+            return Err(TrainError::config("width_divisor", "must be >= 1"));
+        }
+        if self.train_limit == Some(0) {
+            return Err(TrainError::config("train_limit", "must be >= 1"));
+        }
+        if self.warmup_epochs > self.num_epochs() {
+            return Err(TrainError::config(
+                "warmup_epochs",
+                format!(
+                    "{} warmup epochs is longer than the run ({} epochs)",
+                    self.warmup_epochs,
+                    self.num_epochs()
+                ),
+            ));
         }
         if let Some(s) = &self.schedule {
             s.validate()
@@ -218,56 +289,216 @@ impl RunConfig {
             },
             l2: self.l2,
             l2_exclude,
-            weight_decay: 0.0,
-            other_params: self.other_params,
+            weight_decay: self.weight_decay,
+            other_params: self.resolved_other_params(),
         }
     }
 
-    /// A stable, readable run identifier (used as the run directory name).
+    /// Checks the batch size against a training set of `n_train` images: a last batch of a
+    /// single image cannot be batch-normalised (train-mode BN needs two values per channel),
+    /// and a task that uses full batches only needs at least one.
+    pub fn validate_batches(&self, n_train: usize, batch_size: usize, full_only: bool) -> Result<()> {
+        if n_train == 0 {
+            return Err(TrainError::config("data.train", "the training set is empty"));
+        }
+        if full_only && n_train < batch_size {
+            return Err(TrainError::config(
+                "batch_size",
+                format!(
+                    "{batch_size} is larger than the {n_train} training images, and task `{}` \
+                     trains on full batches only",
+                    self.task.name()
+                ),
+            ));
+        }
+        if !full_only && n_train % batch_size == 1 {
+            return Err(TrainError::config(
+                "batch_size",
+                format!(
+                    "{batch_size} leaves a last batch of 1 image out of {n_train} training \
+                     images; batch normalisation needs at least 2: use another batch size"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A stable, readable run identifier (with the data's short fingerprint, the run directory
+    /// name): every result-affecting field, readable where short, and `_c<hash>` of the
+    /// canonical configuration so that nothing (full-precision ρ(0), α, λ, the schedule, the
+    /// recorders) can collide.
     pub fn run_id(&self) -> String {
-        let control = match &self.control {
+        let c = self.canonical();
+        let mut id = format!(
+            "{}_{}_{}_rho{}_a{}",
+            c.task.name(),
+            c.optimizer_name(),
+            c.control_name(),
+            fmt_num(c.rho0),
+            fmt_num(c.alpha)
+        );
+        for tag in c.tags() {
+            id.push('_');
+            id.push_str(&tag);
+        }
+        id.push_str(&format!("_seed{}_c{:08x}", c.seed, c.content_hash() as u32));
+        id
+    }
+
+    fn optimizer_name(&self) -> String {
+        serde_json::to_value(self.optimizer)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    fn control_name(&self) -> String {
+        match &self.control {
             ControlKind::None => "plain".to_string(),
             ControlKind::Layca => "layca".to_string(),
             ControlKind::Lars => "lars".to_string(),
-            ControlKind::AdaptCopy { source } => format!(
-                "adaptcopy-{}",
-                source
-                    .file_name()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            ),
+            ControlKind::AdaptCopy { source } => format!("adaptcopy-{}", source_name(source)),
+        }
+    }
+
+    /// Readable tags of the fields that differ from their defaults.
+    fn tags(&self) -> Vec<String> {
+        let mut t = Vec::new();
+        let mut push = |cond: bool, tag: String| {
+            if cond {
+                t.push(tag)
+            }
         };
-        let opt = serde_json::to_value(self.optimizer)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let mut id = format!(
-            "{}_{}_{}_rho{}_a{}",
-            self.task.name(),
-            opt,
-            control,
-            fmt_num(self.rho0),
-            fmt_num(self.alpha)
+        push(self.l2 > 0.0, format!("l2{}", fmt_num(self.l2)));
+        push(self.weight_decay > 0.0, format!("wd{}", fmt_num(self.weight_decay)));
+        push(self.warmup_epochs > 0, format!("wu{}", self.warmup_epochs));
+        push(self.epochs.is_some(), format!("ep{}", self.epochs.unwrap_or(0)));
+        push(self.batch_size.is_some(), format!("bs{}", self.batch_size.unwrap_or(0)));
+        if let Some(s) = &self.schedule {
+            let text = serde_json::to_string(s).unwrap_or_default();
+            push(true, format!("s{:08x}", fnv1a(text.as_bytes()) as u32));
+        }
+        push(self.width_divisor != 1, format!("w{}", self.width_divisor));
+        push(self.train_limit.is_some(), format!("n{}", self.train_limit.unwrap_or(0)));
+        let default_other = RunConfig {
+            other_params: None,
+            ..self.clone()
+        }
+        .resolved_other_params();
+        push(
+            self.resolved_other_params() != default_other,
+            match self.resolved_other_params() {
+                OtherParams::Frozen => "ofrozen".to_string(),
+                OtherParams::BaseOptimizer => "otrain".to_string(),
+            },
         );
-        if self.l2 > 0.0 {
-            id.push_str(&format!("_l2{}", fmt_num(self.l2)));
+        push(
+            self.record_steps,
+            if self.record_steps_first_epoch_only { "rsteps1" } else { "rsteps" }.to_string(),
+        );
+        push(self.record_moments, "rmom".to_string());
+        push(!self.stopping, "nostop".to_string());
+        t
+    }
+
+    /// FNV-1a of the canonical JSON (an AdaptCopy source counted by its directory name, so the
+    /// id does not depend on where the run store lies).
+    fn content_hash(&self) -> u64 {
+        let mut c = self.canonical();
+        if let ControlKind::AdaptCopy { source } = &c.control {
+            c.control = ControlKind::AdaptCopy {
+                source: PathBuf::from(source_name(source)),
+            };
         }
-        if self.warmup_epochs > 0 {
-            id.push_str(&format!("_wu{}", self.warmup_epochs));
+        fnv1a(serde_json::to_string(&c).unwrap_or_default().as_bytes())
+    }
+
+    /// The fields (dotted JSON paths, e.g. `rho0`, `schedule`) in which the canonical forms of
+    /// `self` and `other` differ; empty when they describe the same run.
+    pub fn differing_fields(&self, other: &RunConfig) -> Vec<String> {
+        let a = serde_json::to_value(self.canonical()).unwrap_or_default();
+        let b = serde_json::to_value(other.canonical()).unwrap_or_default();
+        let mut out = Vec::new();
+        json_diff("", &a, &b, &mut out);
+        out
+    }
+}
+
+/// Parses a command-line schedule starting at `base` (= ρ(0)):
+/// `constant`, `step:<factor>@<m1>,<m2>,...` (×factor at each 0-based milestone epoch),
+/// `every:<factor>/<k>` (×factor every k epochs). Errors name the `schedule` field.
+pub fn parse_schedule(text: &str, base: f64) -> Result<Schedule> {
+    let bad = |why: &str| {
+        TrainError::config(
+            "schedule",
+            format!(
+                "`{text}`: {why} (expected constant, step:FACTOR@M1,M2,... or every:FACTOR/K)"
+            ),
+        )
+    };
+    let factor = |f: &str| f.trim().parse::<f64>().map_err(|_| bad("bad factor"));
+    let schedule = match text.trim().split_once(':') {
+        None if text.trim() == "constant" => Schedule::Constant { base },
+        Some(("step", rest)) => {
+            let (f, ms) = rest.split_once('@').ok_or_else(|| bad("missing @milestones"))?;
+            let milestones = ms
+                .split(',')
+                .map(|m| m.trim().parse::<usize>().map_err(|_| bad("bad milestone")))
+                .collect::<Result<Vec<usize>>>()?;
+            Schedule::StepDecay {
+                base,
+                factor: factor(f)?,
+                milestones,
+            }
         }
-        if let Some(e) = self.epochs {
-            id.push_str(&format!("_ep{e}"));
+        Some(("every", rest)) => {
+            let (f, k) = rest.split_once('/').ok_or_else(|| bad("missing /period"))?;
+            Schedule::Periodic {
+                base,
+                factor: factor(f)?,
+                every: k.trim().parse::<usize>().map_err(|_| bad("bad period"))?,
+            }
         }
-        if let Some(b) = self.batch_size {
-            id.push_str(&format!("_bs{b}"));
+        _ => return Err(bad("unknown schedule")),
+    };
+    schedule
+        .validate()
+        .map_err(|e| TrainError::config("schedule", format!("`{text}`: {e}")))?;
+    Ok(schedule)
+}
+
+fn source_name(source: &std::path::Path) -> String {
+    source
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Appends to `out` the dotted paths (under `prefix`) where `a` and `b` differ.
+pub(crate) fn json_diff(
+    prefix: &str,
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    out: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                let null = Value::Null;
+                json_diff(&path, x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null), out);
+            }
         }
-        if self.schedule.is_some() {
-            // Distinguish custom schedules by a short content hash.
-            let text = serde_json::to_string(&self.schedule).unwrap_or_default();
-            id.push_str(&format!("_s{:08x}", fnv1a(text.as_bytes()) as u32));
-        }
-        id.push_str(&format!("_seed{}", self.seed));
-        id
+        _ if a != b => out.push(if prefix.is_empty() { "(root)".into() } else { prefix.into() }),
+        _ => {}
     }
 }
 
@@ -323,5 +554,112 @@ mod tests {
         assert_ne!(a.run_id(), b.run_id());
         assert_ne!(a.run_id(), c.run_id());
         assert_eq!(a.run_id(), a.clone().run_id());
+    }
+
+    #[test]
+    fn run_ids_cover_every_result_affecting_field() {
+        let base = RunConfig::layca(TaskId::Mnist, 0.11111111);
+        let variants: Vec<(&str, Box<dyn Fn(&mut RunConfig)>)> = vec![
+            ("rho0 beyond 7 digits", Box::new(|c| c.rho0 = 0.11111112)),
+            ("alpha beyond 7 digits", Box::new(|c| c.alpha = 0.123456781)),
+            ("l2 beyond 7 digits", Box::new(|c| {
+                c.l2 = 1.0000001e-3;
+            })),
+            ("record_steps", Box::new(|c| c.record_steps = true)),
+            ("record_steps_first_epoch_only", Box::new(|c| {
+                c.record_steps = true;
+                c.record_steps_first_epoch_only = true;
+            })),
+            ("record_moments", Box::new(|c| c.record_moments = true)),
+            ("stopping", Box::new(|c| c.stopping = false)),
+            ("other_params", Box::new(|c| c.other_params = Some(OtherParams::BaseOptimizer))),
+            ("weight_decay", Box::new(|c| c.weight_decay = 1e-4)),
+            ("width_divisor", Box::new(|c| c.width_divisor = 4)),
+            ("train_limit", Box::new(|c| c.train_limit = Some(100))),
+            ("warmup", Box::new(|c| c.warmup_epochs = 2)),
+            ("seed", Box::new(|c| c.seed = 2)),
+            ("schedule", Box::new(|c| c.schedule = Some(Schedule::periodic(0.11111111, 0.5, 25)))),
+        ];
+        let mut ids = std::collections::HashSet::new();
+        ids.insert(base.run_id());
+        for (what, change) in &variants {
+            let mut c = base.clone();
+            change(&mut c);
+            assert!(ids.insert(c.run_id()), "{what} does not change the id {}", c.run_id());
+            assert!(!c.differing_fields(&base).is_empty(), "{what}");
+        }
+        // The default other-params policy, explicit or not, is the same run.
+        let mut explicit = base.clone();
+        explicit.other_params = Some(OtherParams::Frozen);
+        assert_eq!(explicit.run_id(), base.run_id());
+        assert!(explicit.differing_fields(&base).is_empty());
+        let mut plain = base.clone();
+        plain.control = ControlKind::None;
+        assert_eq!(plain.resolved_other_params(), OtherParams::BaseOptimizer);
+        assert_eq!(
+            RunConfig { control: ControlKind::Lars, ..base.clone() }.resolved_other_params(),
+            OtherParams::Frozen
+        );
+        // The differing field is named.
+        let mut other = base.clone();
+        other.rho0 = 0.11111112;
+        assert_eq!(other.differing_fields(&base), vec!["rho0".to_string()]);
+        // Readable: the task, optimizer, control and seed are spelled out.
+        let id = base.run_id();
+        assert!(id.starts_with("mnist_sgd_layca_rho1.111111e-1_a0.000000e0_seed1_c"), "{id}");
+    }
+
+    #[test]
+    fn new_fields_are_omitted_at_their_defaults() {
+        let c = RunConfig::layca(TaskId::Mnist, 0.1);
+        let json = serde_json::to_string(&c).unwrap();
+        for f in ["width_divisor", "train_limit", "weight_decay"] {
+            assert!(!json.contains(f), "{f} in {json}");
+        }
+        let back: RunConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, c);
+        let mut d = c.clone();
+        d.width_divisor = 2;
+        d.train_limit = Some(10);
+        let back: RunConfig = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+        assert_eq!(back, d);
+    }
+
+    #[test]
+    fn schedules_parse_from_the_command_line() {
+        assert_eq!(parse_schedule("constant", 0.1).unwrap(), Schedule::constant(0.1));
+        assert_eq!(
+            parse_schedule("step:0.2@80,90,97", 0.1).unwrap(),
+            Schedule::step_decay(0.1, 0.2, vec![80, 90, 97])
+        );
+        assert_eq!(
+            parse_schedule("every:0.5/25", 0.1).unwrap(),
+            Schedule::periodic(0.1, 0.5, 25)
+        );
+        for bad in ["step:0.2", "step:x@1", "step:0.2@3,2", "every:0.5", "every:2/5", "cosine"] {
+            let err = parse_schedule(bad, 0.1).unwrap_err().to_string();
+            assert!(err.contains("schedule") && err.contains(bad), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn warmup_longer_than_the_run_is_rejected() {
+        let mut c = RunConfig::layca(TaskId::Mnist, 0.1);
+        c.epochs = Some(3);
+        c.warmup_epochs = 4;
+        assert!(c.validate().unwrap_err().to_string().contains("warmup_epochs"));
+        c.warmup_epochs = 3;
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn batches_of_one_image_are_rejected() {
+        let c = RunConfig::layca(TaskId::Mnist, 0.1);
+        assert!(c.validate_batches(1001, 1000, false).is_err());
+        assert!(c.validate_batches(1, 1000, false).is_err());
+        assert!(c.validate_batches(1002, 1000, false).is_ok());
+        assert!(c.validate_batches(999, 1000, true).is_err());
+        assert!(c.validate_batches(1001, 1000, true).is_ok());
+        assert!(c.validate_batches(0, 10, false).is_err());
     }
 }

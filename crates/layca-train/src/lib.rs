@@ -1,8 +1,11 @@
 //! # layca-train — the training engine and the run store
 //!
-//! Owns: the task registry ([`task`]), run configurations ([`config`]), the training loop with
-//! layer-rotation monitoring ([`engine`]), and the on-disk run store ([`store`]: `run.json`,
-//! `history.jsonl`, `steps.jsonl`, checkpoints, all written atomically and resumable).
+//! Owns: the task registry ([`task`]), run configurations and run ids ([`config`]), data loading
+//! with the data identity ([`data`]), the engine ([`engine`]: reuse / resume / start, Keras'
+//! clipped loss) running one run as a session in named pieces (set-up, train step, end of
+//! epoch, checkpoint, finish or divergence, recorders), the checks of stored runs before they
+//! are trusted (`validate`), and the on-disk run store ([`store`]: `run.json`, `history.jsonl`,
+//! `steps.jsonl`, checkpoints, written through `layca-io`'s atomic write and resumable).
 //!
 //! Must not depend on: plotting (`layca-plot`) or the command line (`xtask`). It is the only
 //! library crate that touches the file-system layout of runs.
@@ -12,11 +15,13 @@ pub mod config;
 pub mod data;
 pub mod engine;
 mod error;
+mod session;
 pub mod store;
 pub mod task;
+mod validate;
 
 pub use config::{ControlKind, OptimizerKind, RunConfig};
-pub use engine::{evaluate, Engine, TaskData};
+pub use engine::{evaluate, keras_cross_entropy, Engine, TaskData};
 pub use error::{Result, TrainError};
 pub use store::{EpochRecord, RunDir, RunRecord, RunStatus, StepRecord};
 pub use task::{DatasetKind, TaskId, TaskSpec};

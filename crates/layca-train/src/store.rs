@@ -1,40 +1,32 @@
-//! The run store: one directory per run.
+//! The run store: one directory per run, plus the shared initialisations.
 //!
 //! ```text
-//! <runs>/<run-id>/
-//!   run.json          config, status, final metrics (rewritten atomically)
-//!   history.jsonl     one EpochRecord per line
-//!   steps.jsonl       one StepRecord per line (when per-step records are on)
-//!   checkpoint/       weights.safetensors, optim.safetensors, state.json (last finished epoch)
-//!   best.safetensors  best-validation weights (tasks that test with them)
-//!   final.safetensors final weights
+//! <runs>/inits/<task>[_w<divisor>]_seed<s>.safetensors   shared initialisation per task
+//! <runs>/<run-id>_d<data>/             run id (RunConfig::run_id) + data fingerprint (8 hex)
+//!   run.json               RunRecord: id, config, data identity, layers, status, final metrics
+//!   history.jsonl          one EpochRecord per finished epoch (epochs 0..n, contiguous)
+//!   steps.jsonl            one StepRecord per step (when per-step records are on)
+//!   checkpoint.json        commit point: {dir, state} (next epoch, steps done, best val)
+//!   checkpoint-<NNNNN>/    weights.safetensors + optim.safetensors after epoch NNNNN − 1
+//!   best.safetensors       best-validation weights (tasks that test with them)
+//!   final.safetensors      final weights
 //! ```
-//! Every file is written atomically (temp file in the same directory + rename), so a kill at any
-//! point leaves either the old or the new version, never a torn file.
+//! Every file is written atomically ([`layca_io::write_atomic`]), so a kill at any point leaves
+//! either the old or the new version, never a torn file. A checkpoint writes the records
+//! first, then a fresh `checkpoint-<NNNNN>/`, then `checkpoint.json`, then removes the previous
+//! directory; records beyond the checkpoint are truncated on resume, records short of it are
+//! refused. Numbers in `run.json` are always finite: a non-finite loss is stored as a string.
 use crate::config::RunConfig;
+use crate::data::DataIdentity;
 use crate::task::StopReason;
 use crate::{Result, TrainError};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Writes `bytes` to `path` atomically: temp file in the same directory, fsync, rename.
+/// Writes `bytes` to `path` atomically ([`layca_io::write_atomic`]: unique temp sibling,
+/// fsync, rename, fsync of the directory).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|source| TrainError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let tmp = tmp_path(path);
-    let io = |source| TrainError::Io {
-        path: tmp.clone(),
-        source,
-    };
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|source| TrainError::Io {
+    layca_io::write_atomic(path, bytes).map_err(|source| TrainError::Io {
         path: path.to_path_buf(),
         source,
     })
@@ -42,15 +34,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// A fresh temp-file name for an atomic write of `path` (same directory).
 pub fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    // Unique per process and per call, so concurrent writers never share a temp file.
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    name.push(format!(".{}-{n}.tmp", std::process::id()));
-    path.with_file_name(name)
+    layca_io::tmp_path(path)
 }
 
 /// Serialises `value` as pretty JSON to `path`, atomically.
@@ -133,6 +117,33 @@ pub struct EpochRecord {
     pub moments: Option<Vec<[f64; 3]>>,
 }
 
+impl EpochRecord {
+    /// The first non-finite number of the record (field name, value), if any.
+    pub fn non_finite(&self) -> Option<(&'static str, f64)> {
+        let fields = [
+            ("lr", self.lr),
+            ("train_loss", self.train_loss),
+            ("train_acc", self.train_acc),
+            ("val_loss", self.val_loss),
+            ("val_acc", self.val_acc),
+            ("test_loss", self.test_loss),
+            ("test_acc", self.test_acc),
+        ];
+        let rotation = self.rotation.iter().map(|&r| ("rotation", r));
+        let moments = self
+            .moments
+            .iter()
+            .flatten()
+            .flatten()
+            .map(|&m| ("moments", m));
+        fields
+            .into_iter()
+            .chain(rotation)
+            .chain(moments)
+            .find(|(_, v)| !v.is_finite())
+    }
+}
+
 /// One training step (one line of `steps.jsonl`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
@@ -152,8 +163,9 @@ pub struct StepRecord {
     pub rotation: Vec<f64>,
 }
 
-/// Run status.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Run status. Equality treats every NaN loss of a diverged run as equal (a run read back from
+/// `run.json` equals the record returned when it ended).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "state")]
 pub enum RunStatus {
     /// Started, not finished (or killed): resumable from its checkpoint.
@@ -163,11 +175,80 @@ pub enum RunStatus {
         /// Why the run stopped.
         reason: StopReason,
     },
-    /// Failed with an error (e.g. NaN loss); results up to the failure are kept.
+    /// The loss (training or evaluation) became NaN or infinite: the run ended there; the
+    /// records of the epochs before `epoch` (and steps before `step`) are kept. Final, like
+    /// `Finished`: reused, not rerun.
+    Diverged {
+        /// 0-based epoch in which the non-finite value appeared.
+        epoch: usize,
+        /// Global steps done when it appeared.
+        step: u64,
+        /// The value (stored as `"NaN"`, `"inf"` or `"-inf"` when not finite).
+        #[serde(with = "nonfinite")]
+        loss: f64,
+    },
+    /// Failed with an error; results up to the failure are kept, and the next call resumes.
     Failed {
         /// The error message.
         error: String,
     },
+}
+
+impl PartialEq for RunStatus {
+    fn eq(&self, other: &Self) -> bool {
+        use RunStatus::*;
+        match (self, other) {
+            (Running, Running) => true,
+            (Finished { reason: a }, Finished { reason: b }) => a == b,
+            (Failed { error: a }, Failed { error: b }) => a == b,
+            (
+                Diverged { epoch, step, loss },
+                Diverged {
+                    epoch: e2,
+                    step: s2,
+                    loss: l2,
+                },
+            ) => epoch == e2 && step == s2 && (loss == l2 || (loss.is_nan() && l2.is_nan())),
+            _ => false,
+        }
+    }
+}
+
+impl RunStatus {
+    /// Finished or diverged: the run is over and is reused as it is.
+    pub fn is_final(&self) -> bool {
+        matches!(self, RunStatus::Finished { .. } | RunStatus::Diverged { .. })
+    }
+}
+
+/// Serde for an `f64` that may be NaN/∞: finite values as JSON numbers, the others as strings
+/// (JSON has no NaN; serde_json would write `null` and fail to read it back).
+mod nonfinite {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if x.is_finite() {
+            s.serialize_f64(*x)
+        } else {
+            s.serialize_str(&x.to_string())
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumOrText {
+        Num(f64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        match NumOrText::deserialize(d)? {
+            NumOrText::Num(x) => Ok(x),
+            NumOrText::Text(t) => t
+                .parse::<f64>()
+                .map_err(|_| serde::de::Error::custom(format!("not a number: `{t}`"))),
+        }
+    }
 }
 
 /// Final metrics of a finished run.
@@ -191,13 +272,31 @@ pub struct FinalMetrics {
     pub end_rotation: Vec<f64>,
 }
 
+impl FinalMetrics {
+    /// The first non-finite number (field name, value), if any.
+    pub fn non_finite(&self) -> Option<(&'static str, f64)> {
+        [
+            ("test_acc", self.test_acc),
+            ("test_loss", self.test_loss),
+            ("train_acc", self.train_acc),
+            ("train_loss", self.train_loss),
+            ("best_val_acc", self.best_val_acc),
+        ]
+        .into_iter()
+        .chain(self.end_rotation.iter().map(|&r| ("end_rotation", r)))
+        .find(|(_, v)| !v.is_finite())
+    }
+}
+
 /// `run.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     /// The run identifier (directory name).
     pub id: String,
-    /// The configuration.
+    /// The configuration (canonical: every default made explicit).
     pub config: RunConfig,
+    /// The data the run trained on.
+    pub data: DataIdentity,
     /// Kernel layer names, forward order (the order of every per-layer list).
     pub layers: Vec<String>,
     /// Steps per epoch.
@@ -208,7 +307,17 @@ pub struct RunRecord {
     pub metrics: Option<FinalMetrics>,
 }
 
-/// The resumable part of a run's progress (`checkpoint/state.json`).
+/// Commit point of a checkpoint (`checkpoint.json`): the state plus the directory holding the
+/// matching weights and optimizer state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointPointer {
+    /// The checkpoint directory (`checkpoint-<NNNNN>`), relative to the run directory.
+    pub dir: String,
+    /// The progress it holds.
+    pub state: CheckpointState,
+}
+
+/// The resumable part of a run's progress (in `checkpoint.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointState {
     /// Next epoch to run.
@@ -254,9 +363,13 @@ impl RunDir {
     pub fn steps(&self) -> PathBuf {
         self.root.join("steps.jsonl")
     }
-    /// `checkpoint/`.
-    pub fn checkpoint_dir(&self) -> PathBuf {
-        self.root.join("checkpoint")
+    /// `checkpoint.json` (the commit point of the last checkpoint).
+    pub fn checkpoint_json(&self) -> PathBuf {
+        self.root.join("checkpoint.json")
+    }
+    /// A checkpoint directory `checkpoint-<NNNNN>/` (named in `checkpoint.json`).
+    pub fn checkpoint_dir(&self, name: &str) -> PathBuf {
+        self.root.join(name)
     }
     /// `final.safetensors`.
     pub fn final_weights(&self) -> PathBuf {
@@ -321,6 +434,32 @@ mod tests {
         write_atomic(&p, b"{\"ok\": 1}").unwrap();
         std::fs::write(tmp_path(&p), b"{\"torn").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"{\"ok\": 1}");
+    }
+
+    #[test]
+    fn a_diverged_status_round_trips_through_json() {
+        for loss in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e39] {
+            let st = RunStatus::Diverged {
+                epoch: 3,
+                step: 17,
+                loss,
+            };
+            let text = serde_json::to_string(&st).unwrap();
+            assert!(!text.contains("null"), "{text}");
+            let back: RunStatus = serde_json::from_str(&text).unwrap();
+            match back {
+                RunStatus::Diverged { epoch, step, loss: l } => {
+                    assert_eq!((epoch, step), (3, 17));
+                    assert!(l.total_cmp(&loss).is_eq() || (l.is_nan() && loss.is_nan()), "{text}");
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(back_is_final(&text));
+        }
+    }
+
+    fn back_is_final(text: &str) -> bool {
+        serde_json::from_str::<RunStatus>(text).unwrap().is_final()
     }
 
     #[test]

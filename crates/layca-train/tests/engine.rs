@@ -66,7 +66,7 @@ fn killed_run_resumes_to_identical_results() {
     let cfg = cfg(4); // 4 epochs × 2 steps
     let full = tempfile::tempdir().unwrap();
     let rec_full = engine(full.path()).run(&cfg, small_data()).unwrap();
-    let dir_full = engine(full.path()).run_dir(&cfg);
+    let dir_full = engine(full.path()).run_dir(&cfg, &small_data().identity);
 
     // Kill points: mid-epoch before any checkpoint, mid-epoch after checkpoints, and twice.
     for kills in [vec![1u64], vec![5], vec![3, 2]] {
@@ -81,7 +81,7 @@ fn killed_run_resumes_to_identical_results() {
             );
         }
         let rec = engine(tmp.path()).run(&cfg, small_data()).unwrap();
-        let dir = engine(tmp.path()).run_dir(&cfg);
+        let dir = engine(tmp.path()).run_dir(&cfg, &small_data().identity);
         assert_eq!(rec.metrics, rec_full.metrics, "kills {kills:?}");
         assert_eq!(
             read(&dir.history()),
@@ -108,14 +108,14 @@ fn killed_run_resumes_to_identical_results() {
     assert!(e.run(&cfg, small_data()).is_err());
     assert_eq!(
         engine(tmp.path())
-            .run_dir(&cfg)
+            .run_dir(&cfg, &small_data().identity)
             .read_history()
             .unwrap()
             .len(),
         2
     );
     engine(tmp.path()).run(&cfg, small_data()).unwrap();
-    let dir = engine(tmp.path()).run_dir(&cfg);
+    let dir = engine(tmp.path()).run_dir(&cfg, &small_data().identity);
     assert_eq!(read(&dir.history()), read(&dir_full.history()));
     assert_eq!(read(&dir.final_weights()), read(&dir_full.final_weights()));
 
@@ -135,7 +135,7 @@ fn per_step_rates_equal_the_layca_rate() {
     let cfg = cfg(1);
     let tmp = tempfile::tempdir().unwrap();
     engine(tmp.path()).run(&cfg, small_data()).unwrap();
-    let steps = engine(tmp.path()).run_dir(&cfg).read_steps().unwrap();
+    let steps = engine(tmp.path()).run_dir(&cfg, &small_data().identity).read_steps().unwrap();
     assert_eq!(steps.len(), 2);
     for s in &steps {
         for &r in &s.rates {
@@ -153,35 +153,46 @@ fn finished_run_is_reused_not_rerun() {
     let cfg = cfg(1);
     let tmp = tempfile::tempdir().unwrap();
     let first = engine(tmp.path()).run(&cfg, small_data()).unwrap();
-    let history = read(&engine(tmp.path()).run_dir(&cfg).history());
+    let history = read(&engine(tmp.path()).run_dir(&cfg, &small_data().identity).history());
     // A rerun would stop after one step with `Interrupted`; a reuse returns the stored record.
     let mut e = engine(tmp.path());
     e.interrupt_after_steps = Some(1);
     let again = e.run(&cfg, small_data()).unwrap();
     assert_eq!(first, again);
-    assert_eq!(history, read(&engine(tmp.path()).run_dir(&cfg).history()));
+    assert_eq!(history, read(&engine(tmp.path()).run_dir(&cfg, &small_data().identity).history()));
 }
 
 #[test]
-fn nan_loss_stops_with_a_clear_message_and_keeps_earlier_results() {
+fn nan_loss_ends_the_run_diverged_and_keeps_earlier_results() {
     let tmp = tempfile::tempdir().unwrap();
     let good = cfg(1);
     engine(tmp.path()).run(&good, small_data()).unwrap();
-    let good_dir = engine(tmp.path()).run_dir(&good);
+    let good_dir = engine(tmp.path()).run_dir(&good, &small_data().identity);
     let before = read(&good_dir.run_json());
 
-    // Plain SGD with an absurd learning rate: the f32 weights overflow and the loss is not
-    // finite. (1e30 is no longer enough: the fused BN accumulates its statistics in f64 and
-    // normalises the exploded hidden layer without overflowing, so training stays finite.)
+    // Plain SGD with an absurd learning rate: the f32 weights overflow and the loss (or the
+    // evaluation) is not finite. The run ends `diverged`, as an `Ok` record (sweeps go on).
     let mut bad = RunConfig::layca(TaskId::Mnist, 1e300);
     bad.control = ControlKind::None;
     bad.optimizer = OptimizerKind::Sgd;
     bad.epochs = Some(3);
-    // Either the loss check or the optimizer's weight check catches it first; both name it.
-    let err = engine(tmp.path()).run(&bad, small_data()).unwrap_err();
-    assert!(err.to_string().contains("non-finite"), "{err}");
-    let rec = engine(tmp.path()).run_dir(&bad).record().unwrap().unwrap();
-    assert!(matches!(rec.status, RunStatus::Failed { ref error } if error.contains("non-finite")));
+    let rec = engine(tmp.path()).run(&bad, small_data()).unwrap();
+    let RunStatus::Diverged { epoch, step, .. } = rec.status else {
+        panic!("expected diverged, got {:?}", rec.status);
+    };
+    assert!(epoch < 3 && step <= 6, "epoch {epoch} step {step}");
+    assert!(rec.metrics.is_none());
+    let dir = engine(tmp.path()).run_dir(&bad, &small_data().identity);
+    // run.json is readable and holds no null; the history stops before the divergence.
+    let text = String::from_utf8(read(&dir.run_json())).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(v["status"]["loss"].is_number() || v["status"]["loss"].is_string(), "{text}");
+    assert_eq!(dir.record().unwrap().unwrap(), rec);
+    assert_eq!(dir.read_history().unwrap().len(), epoch);
+    // Final: the next call reuses it (an interrupt hook would fire on any rerun).
+    let mut e = engine(tmp.path());
+    e.interrupt_after_steps = Some(1);
+    assert_eq!(e.run(&bad, small_data()).unwrap(), rec);
     assert_eq!(
         before,
         read(&good_dir.run_json()),
