@@ -69,10 +69,10 @@ impl FigureSpec for Fig05 {
             let layers = m.len() as f64;
             let x: Vec<f64> = (0..m.len()).map(|i| i as f64).collect();
             let mut s = Series::new(None, TAB10[0], x, m.iter().map(|p| p[1]).collect());
-            s.band = Some(Band {
-                lower: m.iter().map(|p| p[0]).collect(),
-                upper: m.iter().map(|p| p[2]).collect(),
-            });
+            s.band = Some(Band::new(
+                m.iter().map(|p| p[0]).collect(),
+                m.iter().map(|p| p[2]).collect(),
+            ));
             s.marker = Some(Marker::Circle);
             let mut p = Panel::new(
                 Axis::new(-0.5, layers - 0.5).with_label("Layer index"),

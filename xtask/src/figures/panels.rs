@@ -113,5 +113,7 @@ pub fn history_series(
 
 /// Draws the panel's title in bold (Figure 2's validation-selected learning rate).
 pub fn set_bold(panel: &mut Panel) {
-    panel.title_bold = true;
+    for line in &mut panel.title {
+        *line = format!("**{line}**");
+    }
 }

@@ -1,5 +1,4 @@
 //! What a figure renders from: the records of its runs, by key.
-use super::scale::Scale;
 use anyhow::{Context, Result};
 use layca_train::{EpochRecord, Engine, RunConfig, RunDir, RunRecord, RunStatus, StepRecord};
 use std::collections::BTreeMap;
@@ -142,18 +141,6 @@ impl Results {
 
 /// What a figure may know of how it was run, beside its records.
 pub struct RenderCtx<'a> {
-    /// The scale of the runs.
-    pub scale: Scale,
     /// The engine (for figures that read weights, e.g. Figure 8).
     pub engine: &'a Engine,
-    /// The data set names, per task, for titles and JSON.
-    pub data_names: BTreeMap<String, String>,
-}
-
-impl RenderCtx<'_> {
-    /// An epoch position of the paper's axes (e.g. x limit 80 of a 100-epoch task) at this
-    /// scale, given the paper's and this scale's epoch counts of the run.
-    pub fn epoch_at(&self, paper_epoch: f64, paper_epochs: usize, epochs: usize) -> f64 {
-        paper_epoch * epochs as f64 / paper_epochs as f64
-    }
 }
