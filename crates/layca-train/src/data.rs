@@ -12,7 +12,8 @@ pub enum DataSource {
     /// The data set embedded in the binary (MNIST only: the 10k-digit subset).
     Embedded,
     /// A local directory in the publisher's format (MNIST IDX files, CIFAR binary batches,
-    /// the `tiny-imagenet-200/` tree).
+    /// the `tiny-imagenet-200/` tree), or a root holding the standard directory names
+    /// (`mnist/`, `cifar-10-batches-bin/`, `cifar-100-binary/`, `tiny-imagenet-200/`).
     Dir(PathBuf),
     /// The parquet files of the Hugging Face hub, from the HF cache (downloaded when online).
     Hub,
@@ -41,9 +42,10 @@ impl DataSource {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DataIdentity {
     /// Human-readable source: `embedded-mnist`, `dir:<canonical path>`, `hub:<repo>`,
-    /// `standin-mnist-<H>x<W>x<C>`, ...
+    /// `standin-mnist-<C>x<H>x<W>`, ...
     pub source: String,
-    /// Training images kept (`None` = all the task uses).
+    /// The `train_limit` that cut the training split (`None`: the whole split is used, also
+    /// when the requested limit was not below its size).
     pub train_limit: Option<usize>,
     /// Images in the training / validation / test splits.
     pub n_train: usize,
@@ -53,7 +55,7 @@ pub struct DataIdentity {
     pub n_test: usize,
     /// Image shape (C, H, W).
     pub shape: [usize; 3],
-    /// Preprocessing, e.g. `scalar-mean-std(fit=official-train); val=0.1 seed 1`.
+    /// Preprocessing, e.g. `scalar-mean-std(fit=official-train); validation 0.1 seed 1`.
     pub preprocessing: String,
     /// Hex content hash of every split's pixels and labels and of the normaliser.
     pub fingerprint: String,
@@ -146,7 +148,7 @@ pub fn load_task_data(
         (DatasetKind::Mnist, DataSource::Embedded | DataSource::StandIn) => embedded_splits()?,
         (_, DataSource::Embedded) => return Err(not_embedded(task, kind)),
         (_, DataSource::StandIn) => standin_splits(kind)?,
-        (_, DataSource::Dir(dir)) => dir_splits(kind, dir, source)?,
+        (_, DataSource::Dir(dir)) => dir_splits(kind, dir)?,
         (_, DataSource::Hub) => hub_splits(kind)?,
     };
     if let Some(n) = train_limit {
@@ -207,9 +209,9 @@ fn standin_splits(kind: DatasetKind) -> Result<Splits> {
     })
 }
 
-fn dir_splits(kind: DatasetKind, dir: &Path, source: &DataSource) -> Result<Splits> {
+fn dir_splits(kind: DatasetKind, dir: &Path) -> Result<Splits> {
     let d = layca_data::load_dir(dir, format_of(kind))?;
-    official_splits(kind, source_name(source), d.train, d.test, &d.train_labels)
+    official_splits(kind, dir_source_name(dir), d.train, d.test, &d.train_labels)
 }
 
 fn hub_splits(kind: DatasetKind) -> Result<Splits> {
@@ -217,7 +219,7 @@ fn hub_splits(kind: DatasetKind) -> Result<Splits> {
     let (train, test) = layca_data::load_hf(&spec)?;
     let origin = PathBuf::from(format!("hub:{}", spec.repo));
     layca_data::layout::check_not_constant(&train, &origin)?;
-    official_splits(kind, "hub".into(), train, test, &origin)
+    official_splits(kind, format!("hub:{}", spec.repo), train, test, &origin)
 }
 
 /// The paper's splits of an official train / test pair; `labels` names the training labels'
@@ -289,6 +291,12 @@ fn mnist_subset(train: &Dataset, labels: &Path) -> Result<(Dataset, String)> {
         );
     }
     let (subset, _) = layca_data::balanced_split(train, per, DATA_SEED)?;
+    tracing::info!(
+        "MNIST: training on a balanced subset of {per} per class ({} of the {} images of {})",
+        subset.len(),
+        train.len(),
+        labels.display()
+    );
     let step = if per == PAPER_MNIST_PER_CLASS {
         format!("balanced {per}/class subset seed {DATA_SEED}")
     } else {
@@ -347,18 +355,10 @@ impl Splits {
     }
 }
 
-fn source_name(source: &DataSource) -> String {
-    match source {
-        DataSource::Embedded => "embedded-mnist".into(),
-        DataSource::Dir(d) => format!(
-            "dir:{}",
-            std::fs::canonicalize(d)
-                .unwrap_or_else(|_| d.clone())
-                .display()
-        ),
-        DataSource::Hub => "hub".into(),
-        DataSource::StandIn => "standin-mnist".into(),
-    }
+/// `dir:<canonical path>` of a data directory (the path as given if it cannot be resolved).
+fn dir_source_name(dir: &Path) -> String {
+    let canon = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    format!("dir:{}", canon.display())
 }
 
 /// Folds the normaliser (fitted on the full official training set, which the splits do not
