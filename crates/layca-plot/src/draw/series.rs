@@ -13,6 +13,10 @@ fn finite(p: (f64, f64)) -> bool {
     p.0.is_finite() && p.1.is_finite()
 }
 
+/// Clipping tolerance in pixels: a curve lying exactly on an axis limit (e.g. a constant 1.0 on
+/// [0, 1]) must not vanish through rounding of the data → pixel mapping.
+const CLIP_TOLERANCE: f64 = 1e-6;
+
 /// Pixel polygons of a band: one per run of points whose bounds can be shown.
 fn band_polygons(ser: &Series, band: &Band, map: &Mapper) -> Vec<Vec<(f64, f64)>> {
     let mut out = Vec::new();
@@ -47,7 +51,7 @@ fn draw_band<DB: DrawingBackend>(
     map: &Mapper,
 ) -> DrawResult {
     for poly in band_polygons(ser, band, map) {
-        let clipped = clip_polygon(&poly, map.plot);
+        let clipped = clip_polygon(&poly, map.plot.grown(CLIP_TOLERANCE));
         fill_polygon(root, &clipped, ser.color, band.alpha)?;
     }
     Ok(())
@@ -65,7 +69,7 @@ fn draw_line<DB: DrawingBackend>(
         .zip(&ser.y)
         .map(|(&x, &y)| map.point(x, y))
         .collect();
-    for path in clipped_paths(&pts, map.plot) {
+    for path in clipped_paths(&pts, map.plot.grown(CLIP_TOLERANCE)) {
         polyline(root, path, ser.color, s.line * ser.width)?;
     }
     Ok(())
