@@ -56,9 +56,9 @@ pub use error::{PlotError, Result};
 pub use figure::Figure;
 pub use model::{
     bold, delta_eta_title, eta_title, format_percent, layers_from_records, log_minor_ticks,
-    log_ticks, nice_ticks, Annotation, Axis, AxisScale, Band, ColorBar, ColorMap, Corner, Grid,
-    Image, ImageGrid, ImageRow, Legend, LegendEntry, Marker, Panel, RotationPanel, Series,
-    XConvention,
+    log_ticks, nice_ticks, Annotation, Axis, AxisScale, Band, ColorBar, ColorMap, Corner,
+    ErrorBars, Grid, Image, ImageGrid, ImageRow, Legend, LegendEntry, Marker, Panel, RotationPanel,
+    Series, XConvention,
 };
 pub use output::output_paths;
 

@@ -1069,3 +1069,120 @@ fn five_by_five_rotation_grid_renders_quickly() {
     // Well under a second or two in release; generous for the dev profile on a busy machine.
     assert!(elapsed.as_secs_f64() < 15.0, "5x5 grid took {elapsed:?}");
 }
+
+#[test]
+fn error_bars_on_a_log_axis() {
+    // Figure 5: median markers with 10th–90th percentile bars per layer, log y shared by the
+    // three panels (tick labels only in the first).
+    let dir = tempfile::tempdir().unwrap();
+    let stem = dir.path().join("fig05");
+    let layers = 6;
+    let x: Vec<f64> = (0..layers).map(|l| l as f64).collect();
+    let mut panels = Vec::new();
+    for (e, title) in ["Epoch 1", "Epoch 10", "Epoch 50"].iter().enumerate() {
+        let med: Vec<f64> = x
+            .iter()
+            .map(|l| 1e-3 * 10f64.powf(-0.5 * l - e as f64))
+            .collect();
+        let mut lo: Vec<f64> = med.iter().map(|m| m / 4.0).collect();
+        lo[1] = 0.0; // cannot be shown on a log axis: no bar, still a marker
+        let hi = med.iter().map(|m| m * 4.0).collect();
+        let mut y = Axis::log10(1e-8, 1e-1);
+        y = if e == 0 {
+            y.with_label("2nd raw moment")
+        } else {
+            y.without_tick_labels()
+        };
+        let s = Series::new(Some("median".into()), cycle_color(0), x.clone(), med)
+            .with_marker(Marker::Circle)
+            .without_line()
+            .with_error_bars(lo, hi);
+        let legend = if e == 0 {
+            Legend::Inside(Corner::UpperRight)
+        } else {
+            Legend::None
+        };
+        panels.push(
+            Panel::new(Axis::new(-0.5, 5.5).with_label("Layer"), y)
+                .with_title(*title)
+                .with_series(s)
+                .with_legend(legend),
+        );
+    }
+    render_grid(&Grid::new(vec![panels]), &stem).unwrap();
+    let (png, svg) = paths(&stem);
+    assert!(has_color(&decode(&png), cycle_color(0)));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    // 3 panels × (6 markers) + 1 legend marker; 3 × 5 bars + 1 legend bar.
+    assert_eq!(count(&text, "<circle"), 3 * 6 + 1);
+    assert_eq!(count(&text, "<polyline"), 3 * 5 + 1);
+    // Decade labels once (first panel only), exponents with a real minus sign.
+    let texts = svg_texts(&text);
+    assert_eq!(texts.iter().filter(|t| *t == "\u{2212}8").count(), 1);
+    assert!(texts.iter().any(|t| t == "2nd raw moment"));
+}
+
+#[test]
+fn legend_below_a_chosen_column() {
+    // Figure 7: five training-curve panels, the legend centred below the middle one even though
+    // the first column is wider (its y label).
+    let dir = tempfile::tempdir().unwrap();
+    let stem = dir.path().join("fig07");
+    let panels: Vec<Panel> = (0..5)
+        .map(|c| {
+            let mut y = Axis::new(0.4, 1.01).with_ticks(vec![0.5, 1.0]);
+            if c == 0 {
+                y = y.with_label("Train accuracy");
+            }
+            let mut x = Axis::new(0.0, 100.0).with_ticks(vec![0.0, 100.0]);
+            if c == 0 {
+                x = x.with_label("Epoch");
+            }
+            let mut p = Panel::new(x, y).with_title(format!("task {c}"));
+            for (i, col) in [Rgb::DARK_RED, Rgb::DEEP_SKY_BLUE, Rgb::BLUE]
+                .iter()
+                .enumerate()
+            {
+                let v = (0..100)
+                    .map(|e| 1.0 - 0.5 * (-(e as f64) / (4.0 + 6.0 * i as f64)).exp())
+                    .collect();
+                p.push(Series::from_y(None, *col, v));
+            }
+            p
+        })
+        .collect();
+    let mut grid = Grid::new(vec![panels]);
+    grid.cell_width = 300;
+    grid.cell_height = 300;
+    grid.legend = ["Adaptive", "SGD-Layca", "SGD + L_{2}"]
+        .iter()
+        .zip([Rgb::DARK_RED, Rgb::DEEP_SKY_BLUE, Rgb::BLUE])
+        .map(|(l, color)| LegendEntry {
+            label: l.to_string(),
+            color,
+        })
+        .collect();
+    grid.legend_column = Some(2);
+    render_grid(&grid, &stem).unwrap();
+    let img = decode(&paths(&stem).0);
+    // The legend box (grey frame) below the panels, and the middle plotting area's frame.
+    let grey = [0xcc, 0xcc, 0xcc];
+    let (w, h) = img.dimensions();
+    let box_cols: Vec<u32> = (0..w)
+        .filter(|&x| (h - 60..h).any(|y| img.get_pixel(x, y).0 == grey))
+        .collect();
+    let box_mid = (box_cols[0] + box_cols[box_cols.len() - 1]) as f64 / 2.0;
+    // Middle plotting area: black vertical frame lines inside the third cell.
+    let row = 150;
+    let black: Vec<u32> = (600..900)
+        .filter(|&x| img.get_pixel(x, row).0 == [0, 0, 0])
+        .collect();
+    let mid = (black[0] + black[black.len() - 1]) as f64 / 2.0;
+    assert!(
+        (box_mid - mid).abs() <= 2.0,
+        "legend centre {box_mid}, middle panel {mid}"
+    );
+    grid.legend_column = Some(5);
+    let e = render_grid(&grid, &dir.path().join("bad")).unwrap_err();
+    assert!(e.to_string().contains("legend_column 5"), "{e}");
+}

@@ -19,6 +19,8 @@ pub(crate) struct LegendItem {
     pub marker: Option<Marker>,
     /// Opacity of the band sample (`None`: no band).
     pub band: Option<f64>,
+    /// Whether the sample shows a vertical error bar.
+    pub error_bar: bool,
 }
 
 impl LegendItem {
@@ -30,6 +32,7 @@ impl LegendItem {
             line: ser.line,
             marker: ser.marker,
             band: ser.band.as_ref().map(|b| b.alpha),
+            error_bar: ser.error_bars.is_some(),
         })
     }
 
@@ -41,6 +44,7 @@ impl LegendItem {
             line: true,
             marker: None,
             band: None,
+            error_bar: false,
         }
     }
 }
@@ -66,6 +70,11 @@ fn draw_sample<DB: DrawingBackend>(
     }
     if item.line {
         let pts = vec![(px(x), px(cy)), (px(x + w), px(cy))];
+        polyline(root, pts, item.color, s.line)?;
+    }
+    if item.error_bar {
+        let (xm, h) = (px(x + w / 2.0), 0.45 * s.legend);
+        let pts = vec![(xm, px(cy - h)), (xm, px(cy + h))];
         polyline(root, pts, item.color, s.line)?;
     }
     if let Some(m) = item.marker {

@@ -7,7 +7,7 @@ use super::primitives::{draw_marker, fill_polygon, polyline};
 use super::DrawResult;
 use crate::layout::clip::{clip_polygon, clipped_paths};
 use crate::layout::{Mapper, Sizes};
-use crate::model::{Band, Series};
+use crate::model::{Band, ErrorBars, Series};
 
 fn finite(p: (f64, f64)) -> bool {
     p.0.is_finite() && p.1.is_finite()
@@ -75,6 +75,34 @@ fn draw_line<DB: DrawingBackend>(
     Ok(())
 }
 
+/// One vertical bar per point from `lower` to `upper`, clipped to the plot, with optional caps.
+fn draw_error_bars<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    ser: &Series,
+    bars: &ErrorBars,
+    map: &Mapper,
+    s: &Sizes,
+) -> DrawResult {
+    let width = s.line * ser.width;
+    let cap = 0.5 * s.marker * ser.marker_size;
+    let clip = map.plot.grown(CLIP_TOLERANCE);
+    for ((&x, &lo), &hi) in ser.x.iter().zip(&bars.lower).zip(&bars.upper) {
+        let (a, b) = (map.point(x, lo), map.point(x, hi));
+        for path in clipped_paths(&[a, b], clip) {
+            polyline(root, path, ser.color, width)?;
+        }
+        if bars.caps {
+            for end in [a, b] {
+                let seg = [(end.0 - cap, end.1), (end.0 + cap, end.1)];
+                for path in clipped_paths(&seg, clip) {
+                    polyline(root, path, ser.color, width)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Markers at the points inside the plotting area (others, and gaps, are skipped).
 fn draw_markers<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -102,7 +130,7 @@ fn draw_markers<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Draws a series: band beneath, then the line, then the markers.
+/// Draws a series: band beneath, then the line, the error bars and the markers.
 pub(crate) fn draw_series<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     ser: &Series,
@@ -114,6 +142,9 @@ pub(crate) fn draw_series<DB: DrawingBackend>(
     }
     if ser.line {
         draw_line(root, ser, map, s)?;
+    }
+    if let Some(bars) = &ser.error_bars {
+        draw_error_bars(root, ser, bars, map, s)?;
     }
     draw_markers(root, ser, map, s)
 }

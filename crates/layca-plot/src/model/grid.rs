@@ -53,6 +53,10 @@ pub struct Grid {
     /// Entries per row of the legend below the grid (`None`: all in one row).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legend_columns: Option<usize>,
+    /// Centre the legend below the plotting area of this column (e.g. the middle panel of
+    /// Figure 7) instead of below all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legend_column: Option<usize>,
     /// Width in pixels of one cell (panel with its title, ticks and axis labels).
     pub cell_width: u32,
     /// Height in pixels of one cell.
@@ -71,6 +75,7 @@ impl Grid {
             colorbar: None,
             legend: Vec::new(),
             legend_columns: None,
+            legend_column: None,
             cell_width: 460,
             cell_height: 460,
             font_px: 22.0,
@@ -126,6 +131,11 @@ impl Grid {
         }
         if self.legend_columns == Some(0) {
             return Err(PlotError::Data("legend_columns is 0".into()));
+        }
+        if let Some(c) = self.legend_column.filter(|&c| c >= cols) {
+            return Err(PlotError::Data(format!(
+                "legend_column {c} is not one of the {cols} columns"
+            )));
         }
         if self.cell_width < 50
             || self.cell_height < 50
