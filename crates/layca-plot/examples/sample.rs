@@ -197,7 +197,15 @@ fn log_bands(dir: &std::path::Path) -> Result<(), layca_plot::PlotError> {
             .collect();
         let lo = med.iter().map(|m| m / 8.0).collect();
         let hi = med.iter().map(|m| m * 6.0).collect();
-        let s = Series::new(Some("median".into()), cycle_color(0), x, med).with_band(lo, hi);
+        let s = if e == 2 {
+            // Spec §5.4 form: median markers with 10th–90th percentile error bars.
+            Series::new(Some("median".into()), cycle_color(0), x, med)
+                .with_marker(Marker::Circle)
+                .without_line()
+                .with_error_bars(lo, hi)
+        } else {
+            Series::new(Some("median".into()), cycle_color(0), x, med).with_band(lo, hi)
+        };
         let p = Panel::new(
             Axis::new(0.0, 9.0).with_label("Layer"),
             Axis::log10(1e-10, 1e-2)

@@ -99,6 +99,12 @@ impl Grid {
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
+        self.validate_panels()?;
+        self.validate_labels()?;
+        self.validate_sizes()
+    }
+
+    fn validate_panels(&self) -> Result<()> {
         let (rows, cols) = self.shape();
         if rows == 0 || cols == 0 {
             return Err(PlotError::Data("grid has no panels".into()));
@@ -117,6 +123,11 @@ impl Grid {
         if self.panels.iter().flatten().all(|p| p.series.is_empty()) {
             return Err(PlotError::Data("grid has no curves at all".into()));
         }
+        Ok(())
+    }
+
+    fn validate_labels(&self) -> Result<()> {
+        let (rows, cols) = self.shape();
         if !self.row_labels.is_empty() && self.row_labels.len() != rows {
             return Err(PlotError::Data(format!(
                 "{} row labels for {rows} rows",
@@ -137,6 +148,10 @@ impl Grid {
                 "legend_column {c} is not one of the {cols} columns"
             )));
         }
+        Ok(())
+    }
+
+    fn validate_sizes(&self) -> Result<()> {
         if self.cell_width < 50
             || self.cell_height < 50
             || self.cell_width > 8000
