@@ -1186,3 +1186,44 @@ fn legend_below_a_chosen_column() {
     let e = render_grid(&grid, &dir.path().join("bad")).unwrap_err();
     assert!(e.to_string().contains("legend_column 5"), "{e}");
 }
+
+#[test]
+fn new_building_blocks_round_trip_through_json() {
+    let n = 4;
+    let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let s = Series::new(Some("m".into()), cycle_color(0), x.clone(), vec![1e-3; n])
+        .with_band(vec![1e-4; n], vec![1e-2; n])
+        .with_error_bars(vec![5e-4; n], vec![2e-3; n])
+        .with_marker(Marker::Diamond)
+        .with_marker_size(1.5)
+        .without_line();
+    let p = Panel::new(
+        Axis::new(0.0, 3.0)
+            .with_tick_labels(vec!["a".into(), "b".into()])
+            .with_ticks(vec![0.0, 3.0]),
+        Axis::log10(1e-5, 1.0).with_log_minor_ticks(),
+    )
+    .with_title(format!("Δη = {}", bold("1.0 %")))
+    .with_series(s)
+    .with_annotation(Annotation::centered("Training fails").with_color(Rgb::BLUE));
+    let mut g = Grid::single(p, 400, 300);
+    g.legend_columns = Some(2);
+    g.legend_column = Some(0);
+    let fig = Figure::Grid(g);
+    let json = serde_json::to_string(&fig).unwrap();
+    for key in [
+        "\"scale\":\"log10\"",
+        "\"band\"",
+        "\"error_bars\"",
+        "\"marker\":\"diamond\"",
+        "\"annotations\"",
+        "\"legend_columns\":2",
+    ] {
+        assert!(json.contains(key), "JSON lacks {key}: {json}");
+    }
+    let back: Figure = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, fig);
+    let dir = tempfile::tempdir().unwrap();
+    back.render(&dir.path().join("rt")).unwrap();
+    assert_eq!(listing(dir.path()), vec!["rt.png", "rt.svg"]);
+}
