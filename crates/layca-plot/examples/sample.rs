@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use layca_plot::{
-    cycle_color, delta_eta_title, eta_title, figure8, render_grid, Axis, ColorBar, Corner,
-    Figure8Data, Figure8Run, Grid, Legend, LegendEntry, Panel, Rgb, RotationPanel, Series,
-    XConvention,
+    bold, cycle_color, delta_eta_title, eta_title, figure8, format_percent, render_grid,
+    Annotation, Axis, ColorBar, Corner, Figure8Data, Figure8Run, Grid, Legend, LegendEntry, Marker,
+    Panel, Rgb, RotationPanel, Series, XConvention,
 };
 
 /// Deterministic pseudo-random numbers in [0, 1) (64-bit LCG).
@@ -177,6 +177,147 @@ fn main() -> Result<(), layca_plot::PlotError> {
     g.cell_height = 380;
     g.cell_width = 400;
     render_grid(&g, &dir.join("fig04"))?;
+    log_bands(&dir)?;
+    markers(&dir)?;
+    bold_and_annotation(&dir)?;
+    legend_rows(&dir)?;
     println!("wrote {}", dir.display());
     Ok(())
+}
+
+/// Figure 5 style: per-layer median second moment on a log axis with 10th–90th percentile bands.
+fn log_bands(dir: &std::path::Path) -> Result<(), layca_plot::PlotError> {
+    let mut panels = Vec::new();
+    for (e, epoch) in [1, 10, 100].iter().enumerate() {
+        let layers = 10;
+        let x: Vec<f64> = (0..layers).map(|l| l as f64).collect();
+        let med: Vec<f64> = x
+            .iter()
+            .map(|l| 10f64.powf(-6.0 + 0.3 * l - e as f64))
+            .collect();
+        let lo = med.iter().map(|m| m / 8.0).collect();
+        let hi = med.iter().map(|m| m * 6.0).collect();
+        let s = if e == 2 {
+            // Spec §5.4 form: median markers with 10th–90th percentile error bars.
+            Series::new(Some("median".into()), cycle_color(0), x, med)
+                .with_marker(Marker::Circle)
+                .without_line()
+                .with_error_bars(lo, hi)
+        } else {
+            Series::new(Some("median".into()), cycle_color(0), x, med).with_band(lo, hi)
+        };
+        let p = Panel::new(
+            Axis::new(0.0, 9.0).with_label("Layer"),
+            Axis::log10(1e-10, 1e-2)
+                .with_log_minor_ticks()
+                .with_label("Second moment"),
+        )
+        .with_title(format!("Epoch {epoch}"))
+        .with_series(s)
+        .with_legend(Legend::Inside(Corner::UpperLeft));
+        panels.push(p);
+    }
+    render_grid(&Grid::new(vec![panels]), &dir.join("fig05"))
+}
+
+/// Figure 9 style: markers on lines, missing points as gaps.
+fn markers(dir: &std::path::Path) -> Result<(), layca_plot::PlotError> {
+    let alphas = vec![
+        -0.8, -0.6, -0.4, -0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8,
+    ];
+    let acc = |top: f64, omit: usize| -> Vec<f64> {
+        alphas
+            .iter()
+            .enumerate()
+            .map(|(i, a): (usize, &f64)| {
+                if i < omit {
+                    f64::NAN
+                } else {
+                    top - 0.3 * a * a
+                }
+            })
+            .collect()
+    };
+    let mut p = Panel::new(
+        Axis::new(-0.8, 0.8).with_label("α"),
+        Axis::new(0.3, 0.95)
+            .with_ticks(vec![0.3, 0.5, 0.7, 0.9])
+            .with_label("Test accuracy"),
+    )
+    .with_legend(Legend::Inside(Corner::LowerRight));
+    for (i, (name, top, omit)) in [
+        ("C10-CNN1", 0.88, 0),
+        ("C100-resnet", 0.6, 2),
+        ("tiny-CNN", 0.5, 1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        p.push(
+            Series::new(
+                Some(name.into()),
+                cycle_color(i),
+                alphas.clone(),
+                acc(top, omit),
+            )
+            .with_marker([Marker::Circle, Marker::Square, Marker::Triangle][i]),
+        );
+    }
+    render_grid(&Grid::single(p, 600, 450), &dir.join("fig09"))
+}
+
+/// Figure 2 style: the best learning rate's Δη in bold, a failed run annotated.
+fn bold_and_annotation(dir: &std::path::Path) -> Result<(), layca_plot::PlotError> {
+    let curves = |rate: f64| -> Vec<Vec<f64>> {
+        (0..12)
+            .map(|l| {
+                (0..100)
+                    .map(|k| 0.9 * (1.0 - (-(k as f64) * rate * (l + 1) as f64).exp()))
+                    .collect()
+            })
+            .collect()
+    };
+    let best = format!("Δη = {}", bold(&format_percent(-0.0877)));
+    let a = RotationPanel::new(best, curves(0.004), XConvention::PrependZero).to_panel()?;
+    let b =
+        RotationPanel::new("Δη = −9.06 %", curves(0.05), XConvention::PrependZero).to_panel()?;
+    let c = RotationPanel::new("", vec![vec![f64::NAN; 100]; 12], XConvention::PrependZero)
+        .to_panel()?
+        .with_annotation(Annotation::centered("Training fails"));
+    let mut g = Grid::new(vec![vec![a, b, c]]);
+    g.col_headers = vec!["lr = 3^-1".into(), "lr = 3^0".into(), "lr = 3^1".into()];
+    g.row_labels = vec!["C10-CNN1".into()];
+    render_grid(&g, &dir.join("fig02"))
+}
+
+/// Figure 13 style: two panels and a shared legend below in two rows.
+fn legend_rows(dir: &std::path::Path) -> Result<(), layca_plot::PlotError> {
+    let xs: Vec<f64> = (0..10).map(|i| i as f64 / 9.0).collect();
+    let alphas: [f64; 7] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8];
+    let panel = |neg: bool| {
+        let mut p = Panel::new(
+            Axis::new(0.0, 1.0).with_label("l/L"),
+            Axis::new(0.0, 1.05)
+                .with_ticks(vec![0.0, 0.5, 1.0])
+                .with_label("Multiplier"),
+        )
+        .with_title(if neg { "Negative α" } else { "Positive α" });
+        for (i, a) in alphas.iter().enumerate() {
+            let e = |x: f64| if neg { 5.0 * x } else { 5.0 * (1.0 - x) };
+            let y = xs.iter().map(|&x| (1.0 - a).powf(e(x))).collect();
+            p.push(Series::new(None, cycle_color(i), xs.clone(), y));
+        }
+        p
+    };
+    let mut g = Grid::new(vec![vec![panel(true), panel(false)]]);
+    g.legend = alphas
+        .iter()
+        .enumerate()
+        .map(|(i, a)| LegendEntry {
+            label: format!("|α| = {a}"),
+            color: cycle_color(i),
+        })
+        .collect();
+    g.legend_columns = Some(4);
+    render_grid(&g, &dir.join("fig13"))
 }

@@ -1,16 +1,32 @@
 //! # layca-plot — figures of the layer-rotation paper from plain run records
 //!
-//! This crate owns every figure of the rebuild: layer-rotation curve panels and grids
-//! (Figs 1, 2, 3, 4, 6, 10, 12), line charts of training curves (Figs 4, 7, 11), image grids of
-//! hidden-neuron features and the composite Figure 8. Each figure is rendered with `plotters`
-//! to **both** `<stem>.png` and `<stem>.svg`; every file is written to a temporary sibling and
-//! renamed into place.
+//! This crate owns the generic building blocks of every figure of the rebuild and the
+//! composite Figure 8: layer-rotation curve panels and grids (Figs 1, 2, 3, 4, 6, 10, 12), line
+//! charts of training curves (Figs 4, 7, 11), log-scale charts with bands or error bars
+//! (Fig 5), marker charts with gaps (Fig 9), image grids of hidden-neuron features (Fig 8b).
+//! Each figure is rendered with `plotters` to **both** `<stem>.png` and `<stem>.svg`; every file
+//! is written to a temporary sibling and renamed into place. Figure-specific assembly from run
+//! records lives with each figure in `xtask`.
+//!
+//! **Code map** (split by concern):
+//! - `model/` — the serde data model, no drawing: [`Axis`] (linear or [`AxisScale::Log10`],
+//!   major/minor ticks, custom tick labels), [`Series`] (line, [`Band`], [`ErrorBars`],
+//!   [`Marker`]), [`Panel`] (title lines, [`Legend`], [`Annotation`]s), [`Grid`] (row labels,
+//!   column headers, [`ColorBar`], shared legend), [`RotationPanel`], [`ImageGrid`], titles.
+//! - `layout/` — sizes, text measurement and rich-text parsing, tick choice, margins, clipping,
+//!   the data → pixel [`Axis::fraction`] mapping and the placement of grid and image cells.
+//!   Nothing there draws.
+//! - `draw/` — the plotters back end: primitives, text, series, axes, legends, panels, grids,
+//!   image grids, at the pixel positions chosen by the layout (so PNG and SVG agree).
+//! - `composite/` — figures whose layout is more than a grid ([`figure8`]).
+//! - `output.rs` — atomic writing of both files; `figure.rs` — the [`Figure`] enum.
 //!
 //! **Invariants.** Inputs are plain Rust data (`Vec<f64>`, serde structs): this crate knows
 //! nothing of candle, of training, or of the file layout of runs (the engine and `xtask` own
-//! those). Text uses the DejaVu Sans font embedded in the binary, so rendering needs no
-//! fontconfig or system fonts. Bad input gives a [`PlotError`] naming the output file, never a
-//! panic.
+//! those). Text uses the DejaVu Sans fonts (regular and bold) embedded in the binary, so
+//! rendering needs no fontconfig or system fonts. Bad input gives a [`PlotError`] naming the
+//! output file, never a panic; values an axis cannot show (NaN, ±∞, ≤ 0 on a log axis) are gaps
+//! in lines, bands and error bars and draw no marker.
 //!
 //! Conventions follow §5.1 and §6 of the reference specification: layer `i` of `L` is coloured
 //! [`viridis`]`(i/(L−1))` (matplotlib's table, `#440154` … `#fde725`), runs use matplotlib's
@@ -18,7 +34,7 @@
 //! rotation record `k` is chosen by [`XConvention`].
 //!
 //! Labels accept a tiny markup: `3^-2` or `3^{-5}` for superscripts, `L_{2}` for subscripts and
-//! `**…**` for bold.
+//! `**…**` for bold (see [`bold`]); log-axis ticks are labelled `10^{k}`.
 //!
 //! ```no_run
 //! use layca_plot::{figure8, Figure8Data, Figure8Run};
@@ -56,9 +72,9 @@ pub use error::{PlotError, Result};
 pub use figure::Figure;
 pub use model::{
     bold, delta_eta_title, eta_title, format_percent, layers_from_records, log_minor_ticks,
-    log_ticks, nice_ticks, Annotation, Axis, AxisScale, Band, ColorBar, ColorMap, Corner, Grid,
-    Image, ImageGrid, ImageRow, Legend, LegendEntry, Marker, Panel, RotationPanel, Series,
-    XConvention,
+    log_ticks, nice_ticks, Annotation, Axis, AxisScale, Band, ColorBar, ColorMap, Corner,
+    ErrorBars, Grid, Image, ImageGrid, ImageRow, Legend, LegendEntry, Marker, Panel, RotationPanel,
+    Series, XConvention,
 };
 pub use output::output_paths;
 

@@ -127,28 +127,13 @@ impl Figure8Data {
             return Err(PlotError::Data("figure 8: no initial features".into()));
         }
         for (i, run) in self.runs.iter().enumerate() {
-            if run.rotation_curve.is_empty() {
-                return Err(PlotError::Data(format!(
-                    "figure 8: run {i} ({}) has an empty rotation curve",
-                    run.label
-                )));
-            }
-            if run.features.len() != n_feat {
-                return Err(PlotError::Data(format!(
-                    "figure 8: run {i} ({}) has {} features but init_features has {n_feat}",
-                    run.label,
-                    run.features.len()
-                )));
-            }
-            for (name, v) in [("train_acc", run.train_acc), ("test_acc", run.test_acc)] {
-                if !(0.0..=1.0).contains(&v) {
-                    return Err(PlotError::Data(format!(
-                        "figure 8: run {i} ({}) {name} = {v} is not a fraction in [0, 1]",
-                        run.label
-                    )));
-                }
-            }
+            run.validate(i, n_feat)?;
         }
+        self.validate_image_sizes()
+    }
+
+    /// Every feature image has as many values as the first, a perfect square.
+    fn validate_image_sizes(&self) -> Result<()> {
         let len0 = self.init_features[0].len();
         let all = self
             .init_features
@@ -163,6 +148,34 @@ impl Figure8Data {
             }
         }
         Image::square(self.init_features[0].clone())?;
+        Ok(())
+    }
+}
+
+impl Figure8Run {
+    /// Run `i`: a non-empty curve, `n_feat` features, accuracies that are fractions.
+    fn validate(&self, i: usize, n_feat: usize) -> Result<()> {
+        if self.rotation_curve.is_empty() {
+            return Err(PlotError::Data(format!(
+                "figure 8: run {i} ({}) has an empty rotation curve",
+                self.label
+            )));
+        }
+        if self.features.len() != n_feat {
+            return Err(PlotError::Data(format!(
+                "figure 8: run {i} ({}) has {} features but init_features has {n_feat}",
+                self.label,
+                self.features.len()
+            )));
+        }
+        for (name, v) in [("train_acc", self.train_acc), ("test_acc", self.test_acc)] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(PlotError::Data(format!(
+                    "figure 8: run {i} ({}) {name} = {v} is not a fraction in [0, 1]",
+                    self.label
+                )));
+            }
+        }
         Ok(())
     }
 }

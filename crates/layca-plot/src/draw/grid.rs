@@ -108,8 +108,9 @@ impl<'a> GridScene<'a> {
         let s = &self.l.s;
         let items: Vec<LegendItem> = g.legend.iter().map(LegendItem::of_entry).collect();
         let per_row = g.legend_columns.unwrap_or(items.len());
-        let left = self.l.plot_rect(0, 0).x0;
-        let right = self.l.plot_rect(0, cols - 1).x1;
+        let (first, last) = g.legend_column.map_or((0, cols - 1), |c| (c, c));
+        let left = self.l.plot_rect(0, first).x0;
+        let right = self.l.plot_rect(0, last).x1;
         let cx = (left + right) / 2.0;
         let cy = self.l.height as f64 - self.l.legend_h + 1.2 * s.legend;
         let row_h = LEGEND_ROW * s.legend;

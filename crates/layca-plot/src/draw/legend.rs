@@ -19,6 +19,8 @@ pub(crate) struct LegendItem {
     pub marker: Option<Marker>,
     /// Opacity of the band sample (`None`: no band).
     pub band: Option<f64>,
+    /// Whether the sample shows a vertical error bar.
+    pub error_bar: bool,
 }
 
 impl LegendItem {
@@ -30,6 +32,7 @@ impl LegendItem {
             line: ser.line,
             marker: ser.marker,
             band: ser.band.as_ref().map(|b| b.alpha),
+            error_bar: ser.error_bars.is_some(),
         })
     }
 
@@ -41,6 +44,7 @@ impl LegendItem {
             line: true,
             marker: None,
             band: None,
+            error_bar: false,
         }
     }
 }
@@ -66,6 +70,11 @@ fn draw_sample<DB: DrawingBackend>(
     }
     if item.line {
         let pts = vec![(px(x), px(cy)), (px(x + w), px(cy))];
+        polyline(root, pts, item.color, s.line)?;
+    }
+    if item.error_bar {
+        let (xm, h) = (px(x + w / 2.0), 0.45 * s.legend);
+        let pts = vec![(xm, px(cy - h)), (xm, px(cy + h))];
         polyline(root, pts, item.color, s.line)?;
     }
     if let Some(m) = item.marker {
@@ -138,8 +147,19 @@ fn item_width(e: &LegendItem, f: f64) -> f64 {
     SAMPLE * f + 0.5 * f + rich_width(&e.label, f)
 }
 
-/// A boxed legend below a grid: rows of `per_row` items, centred on `cx`, the first row's
-/// centre line at `cy`; `row_h` is the distance between rows.
+/// Column widths of a legend laid out in rows of `per_row` items (max over each column).
+fn column_widths(items: &[LegendItem], per_row: usize, f: f64) -> Vec<f64> {
+    let mut w = vec![0.0f64; per_row.min(items.len())];
+    for (i, e) in items.iter().enumerate() {
+        let c = i % per_row;
+        w[c] = w[c].max(item_width(e, f));
+    }
+    w
+}
+
+/// A boxed legend below a grid: rows of `per_row` items in aligned columns (a single row is
+/// packed), centred on `cx`, the first row's centre line at `cy`; `row_h` is the distance
+/// between rows.
 pub(crate) fn draw_legend_rows<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     items: &[LegendItem],
@@ -149,35 +169,32 @@ pub(crate) fn draw_legend_rows<DB: DrawingBackend>(
     s: &Sizes,
 ) -> DrawResult {
     let f = s.legend;
-    let rows: Vec<&[LegendItem]> = items.chunks(per_row.max(1)).collect();
-    let row_w = |row: &[LegendItem]| {
-        row.iter().map(|e| item_width(e, f)).sum::<f64>() + 1.5 * f * (row.len() - 1) as f64 + f
-    };
-    let total = rows.iter().map(|r| row_w(r)).fold(0.0, f64::max);
+    let per_row = per_row.max(1);
+    let n_rows = items.len().div_ceil(per_row);
+    let widths = column_widths(items, per_row, f);
+    let total = widths.iter().sum::<f64>() + 1.5 * f * (widths.len().max(1) - 1) as f64 + f;
     let bx = Rect {
         x0: cx - total / 2.0,
         y0: cy - 0.8 * f,
         x1: cx + total / 2.0,
-        y1: cy + 0.8 * f + (rows.len() - 1) as f64 * row_h,
+        y1: cy + 0.8 * f + n_rows.saturating_sub(1) as f64 * row_h,
     };
     stroke_rect(root, bx, GREY, s.frame)?;
-    for (k, row) in rows.iter().enumerate() {
-        let y = cy + k as f64 * row_h;
-        let mut x = bx.x0 + 0.5 * f;
-        for e in row.iter() {
-            draw_sample(root, e, x, y, s)?;
-            let tx = x + SAMPLE * f + 0.5 * f;
-            draw_rich(
-                root,
-                &e.label,
-                tx,
-                y + 0.5 * ascent(f),
-                f,
-                Rgb::BLACK,
-                Align::Left,
-            )?;
-            x += item_width(e, f) + 1.5 * f;
-        }
+    for (i, e) in items.iter().enumerate() {
+        let (row, col) = (i / per_row, i % per_row);
+        let y = cy + row as f64 * row_h;
+        let x = bx.x0 + 0.5 * f + widths[..col].iter().map(|w| w + 1.5 * f).sum::<f64>();
+        draw_sample(root, e, x, y, s)?;
+        let tx = x + SAMPLE * f + 0.5 * f;
+        draw_rich(
+            root,
+            &e.label,
+            tx,
+            y + 0.5 * ascent(f),
+            f,
+            Rgb::BLACK,
+            Align::Left,
+        )?;
     }
     Ok(())
 }

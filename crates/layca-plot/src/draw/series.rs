@@ -7,11 +7,15 @@ use super::primitives::{draw_marker, fill_polygon, polyline};
 use super::DrawResult;
 use crate::layout::clip::{clip_polygon, clipped_paths};
 use crate::layout::{Mapper, Sizes};
-use crate::model::{Band, Series};
+use crate::model::{Band, ErrorBars, Series};
 
 fn finite(p: (f64, f64)) -> bool {
     p.0.is_finite() && p.1.is_finite()
 }
+
+/// Clipping tolerance in pixels: a curve lying exactly on an axis limit (e.g. a constant 1.0 on
+/// [0, 1]) must not vanish through rounding of the data → pixel mapping.
+const CLIP_TOLERANCE: f64 = 1e-6;
 
 /// Pixel polygons of a band: one per run of points whose bounds can be shown.
 fn band_polygons(ser: &Series, band: &Band, map: &Mapper) -> Vec<Vec<(f64, f64)>> {
@@ -47,7 +51,7 @@ fn draw_band<DB: DrawingBackend>(
     map: &Mapper,
 ) -> DrawResult {
     for poly in band_polygons(ser, band, map) {
-        let clipped = clip_polygon(&poly, map.plot);
+        let clipped = clip_polygon(&poly, map.plot.grown(CLIP_TOLERANCE));
         fill_polygon(root, &clipped, ser.color, band.alpha)?;
     }
     Ok(())
@@ -65,8 +69,36 @@ fn draw_line<DB: DrawingBackend>(
         .zip(&ser.y)
         .map(|(&x, &y)| map.point(x, y))
         .collect();
-    for path in clipped_paths(&pts, map.plot) {
+    for path in clipped_paths(&pts, map.plot.grown(CLIP_TOLERANCE)) {
         polyline(root, path, ser.color, s.line * ser.width)?;
+    }
+    Ok(())
+}
+
+/// One vertical bar per point from `lower` to `upper`, clipped to the plot, with optional caps.
+fn draw_error_bars<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    ser: &Series,
+    bars: &ErrorBars,
+    map: &Mapper,
+    s: &Sizes,
+) -> DrawResult {
+    let width = s.line * ser.width;
+    let cap = 0.5 * s.marker * ser.marker_size;
+    let clip = map.plot.grown(CLIP_TOLERANCE);
+    for ((&x, &lo), &hi) in ser.x.iter().zip(&bars.lower).zip(&bars.upper) {
+        let (a, b) = (map.point(x, lo), map.point(x, hi));
+        for path in clipped_paths(&[a, b], clip) {
+            polyline(root, path, ser.color, width)?;
+        }
+        if bars.caps {
+            for end in [a, b] {
+                let seg = [(end.0 - cap, end.1), (end.0 + cap, end.1)];
+                for path in clipped_paths(&seg, clip) {
+                    polyline(root, path, ser.color, width)?;
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -98,7 +130,7 @@ fn draw_markers<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Draws a series: band beneath, then the line, then the markers.
+/// Draws a series: band beneath, then the line, the error bars and the markers.
 pub(crate) fn draw_series<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     ser: &Series,
@@ -110,6 +142,9 @@ pub(crate) fn draw_series<DB: DrawingBackend>(
     }
     if ser.line {
         draw_line(root, ser, map, s)?;
+    }
+    if let Some(bars) = &ser.error_bars {
+        draw_error_bars(root, ser, bars, map, s)?;
     }
     draw_markers(root, ser, map, s)
 }

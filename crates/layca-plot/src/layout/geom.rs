@@ -25,6 +25,16 @@ impl Rect {
     pub fn center_y(&self) -> f64 {
         (self.y0 + self.y1) / 2.0
     }
+
+    /// The rectangle grown by `d` pixels on every side.
+    pub fn grown(&self, d: f64) -> Rect {
+        Rect {
+            x0: self.x0 - d,
+            y0: self.y0 - d,
+            x1: self.x1 + d,
+            y1: self.y1 + d,
+        }
+    }
 }
 
 /// Font sizes and line widths derived from a base font size `f` (pixels).

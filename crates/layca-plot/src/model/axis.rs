@@ -89,9 +89,14 @@ impl Axis {
         self
     }
 
-    /// Minor ticks at 2…9 × 10^k inside the limits (for a log axis).
+    /// Minor ticks at 2…9 × 10^k inside the limits (for a log axis), plus the powers of ten
+    /// that are not major ticks (when [`log_ticks`] thinned them out).
     pub fn with_log_minor_ticks(self) -> Self {
-        let minor = log_minor_ticks(self.min, self.max);
+        let mut minor = log_minor_ticks(self.min, self.max);
+        let skipped = log_ticks_every(self.min, self.max, 1)
+            .into_iter()
+            .filter(|d| !self.ticks.iter().any(|t| (t / d - 1.0).abs() < 1e-9));
+        minor.extend(skipped);
         self.with_minor_ticks(minor)
     }
 
@@ -164,13 +169,28 @@ pub fn log_ticks(min: f64, max: f64) -> Vec<f64> {
     if !(min > 0.0 && max > min && max.is_finite()) {
         return Vec::new();
     }
+    let (lo, hi) = decade_range(min, max);
+    let step = ((hi - lo).max(0) / 8 + 1) as usize;
+    log_ticks_every(min, max, step)
+}
+
+/// Exponents of the first and last power of ten inside `[min, max]` (`lo > hi` if none).
+fn decade_range(min: f64, max: f64) -> (i32, i32) {
     let lo = (min.log10() - 1e-9).ceil() as i32;
     let hi = (max.log10() + 1e-9).floor() as i32;
+    (lo, hi)
+}
+
+/// Every `step`-th power of ten inside `[min, max]` (positive limits).
+fn log_ticks_every(min: f64, max: f64, step: usize) -> Vec<f64> {
+    if !(min > 0.0 && max > min && max.is_finite()) {
+        return Vec::new();
+    }
+    let (lo, hi) = decade_range(min, max);
     if hi < lo {
         return Vec::new();
     }
-    let step = ((hi - lo) / 8 + 1).max(1) as usize;
-    (lo..=hi).step_by(step).map(pow10).collect()
+    (lo..=hi).step_by(step.max(1)).map(pow10).collect()
 }
 
 /// `d × 10^k` for d = 2…9 inside `[min, max]`; empty for non-positive or non-finite limits.
@@ -243,6 +263,13 @@ mod tests {
         let t = log_ticks(1e-20, 1.0);
         assert!(t.len() <= 9 && t.len() >= 5, "{t:?}");
         assert_eq!(log_minor_ticks(1.0, 100.0).len(), 16);
+        // Thinned decades become minor ticks.
+        let thin = Axis::log10(1e-10, 1e-2).with_log_minor_ticks();
+        assert_eq!(thin.ticks.len(), 5);
+        assert!(thin
+            .minor_ticks
+            .iter()
+            .any(|t| (t / 1e-9 - 1.0).abs() < 1e-9));
         let a = Axis::log10(1e-4, 1.0);
         assert!((a.fraction(1e-2) - 0.5).abs() < 1e-12);
         assert!(a.fraction(0.0).is_nan() && a.fraction(-1.0).is_nan());

@@ -53,6 +53,10 @@ pub struct Grid {
     /// Entries per row of the legend below the grid (`None`: all in one row).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legend_columns: Option<usize>,
+    /// Centre the legend below the plotting area of this column (e.g. the middle panel of
+    /// Figure 7) instead of below all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legend_column: Option<usize>,
     /// Width in pixels of one cell (panel with its title, ticks and axis labels).
     pub cell_width: u32,
     /// Height in pixels of one cell.
@@ -71,6 +75,7 @@ impl Grid {
             colorbar: None,
             legend: Vec::new(),
             legend_columns: None,
+            legend_column: None,
             cell_width: 460,
             cell_height: 460,
             font_px: 22.0,
@@ -94,6 +99,12 @@ impl Grid {
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
+        self.validate_panels()?;
+        self.validate_labels()?;
+        self.validate_sizes()
+    }
+
+    fn validate_panels(&self) -> Result<()> {
         let (rows, cols) = self.shape();
         if rows == 0 || cols == 0 {
             return Err(PlotError::Data("grid has no panels".into()));
@@ -112,6 +123,11 @@ impl Grid {
         if self.panels.iter().flatten().all(|p| p.series.is_empty()) {
             return Err(PlotError::Data("grid has no curves at all".into()));
         }
+        Ok(())
+    }
+
+    fn validate_labels(&self) -> Result<()> {
+        let (rows, cols) = self.shape();
         if !self.row_labels.is_empty() && self.row_labels.len() != rows {
             return Err(PlotError::Data(format!(
                 "{} row labels for {rows} rows",
@@ -127,6 +143,15 @@ impl Grid {
         if self.legend_columns == Some(0) {
             return Err(PlotError::Data("legend_columns is 0".into()));
         }
+        if let Some(c) = self.legend_column.filter(|&c| c >= cols) {
+            return Err(PlotError::Data(format!(
+                "legend_column {c} is not one of the {cols} columns"
+            )));
+        }
+        Ok(())
+    }
+
+    fn validate_sizes(&self) -> Result<()> {
         if self.cell_width < 50
             || self.cell_height < 50
             || self.cell_width > 8000

@@ -16,5 +16,5 @@ pub use grid::{ColorBar, Grid, LegendEntry};
 pub use images::{ColorMap, Image, ImageGrid, ImageRow};
 pub use panel::{Annotation, Corner, Legend, Panel};
 pub use rotation::{layers_from_records, RotationPanel, XConvention};
-pub use series::{Band, Marker, Series};
+pub use series::{Band, ErrorBars, Marker, Series};
 pub use titles::{bold, delta_eta_title, eta_title, format_percent};

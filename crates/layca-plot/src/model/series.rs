@@ -86,6 +86,43 @@ impl Band {
     }
 }
 
+/// Vertical error bars from `lower[i]` to `upper[i]` at `x[i]` in the series colour (Figure 5:
+/// median marker, bar from the 10th to the 90th percentile). Points with a bound the axis cannot
+/// show have no bar.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBars {
+    /// Lower end per point, same length as the series' `y`.
+    pub lower: Vec<f64>,
+    /// Upper end per point, same length as the series' `y`.
+    pub upper: Vec<f64>,
+    /// Whether short horizontal caps end each bar (matplotlib's default has none).
+    #[serde(default)]
+    pub caps: bool,
+}
+
+impl ErrorBars {
+    /// Bars without caps.
+    pub fn new(lower: Vec<f64>, upper: Vec<f64>) -> Self {
+        ErrorBars {
+            lower,
+            upper,
+            caps: false,
+        }
+    }
+
+    fn validate(&self, what: &str, n: usize) -> Result<()> {
+        for (name, v) in [("lower", &self.lower), ("upper", &self.upper)] {
+            if v.len() != n {
+                return Err(PlotError::Data(format!(
+                    "{what}: error bar {name} has {} values but the series has {n} points",
+                    v.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One curve of a line chart.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Series {
@@ -103,6 +140,9 @@ pub struct Series {
     /// Optional filled band beneath the line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub band: Option<Band>,
+    /// Optional vertical error bars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_bars: Option<ErrorBars>,
     /// Optional marker at every point (points with a non-finite value are skipped).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marker: Option<Marker>,
@@ -124,6 +164,7 @@ impl Series {
             y,
             width: 1.0,
             band: None,
+            error_bars: None,
             marker: None,
             marker_size: 1.0,
             line: true,
@@ -145,6 +186,12 @@ impl Series {
     /// Adds a translucent band between `lower` and `upper` (default opacity 0.25).
     pub fn with_band(mut self, lower: Vec<f64>, upper: Vec<f64>) -> Self {
         self.band = Some(Band::new(lower, upper));
+        self
+    }
+
+    /// Adds vertical error bars from `lower` to `upper` (no caps).
+    pub fn with_error_bars(mut self, lower: Vec<f64>, upper: Vec<f64>) -> Self {
+        self.error_bars = Some(ErrorBars::new(lower, upper));
         self
     }
 
@@ -189,13 +236,18 @@ impl Series {
                 self.marker_size
             )));
         }
-        if !self.line && self.marker.is_none() && self.band.is_none() {
+        let visible =
+            self.line || self.marker.is_some() || self.band.is_some() || self.error_bars.is_some();
+        if !visible {
             return Err(PlotError::Data(format!(
-                "{what}: series has neither line, marker nor band"
+                "{what}: series has neither line, marker, band nor error bars"
             )));
         }
         if let Some(b) = &self.band {
             b.validate(what, self.y.len())?;
+        }
+        if let Some(e) = &self.error_bars {
+            e.validate(what, self.y.len())?;
         }
         Ok(())
     }
@@ -231,6 +283,11 @@ mod tests {
             .is_ok());
         let e = s.clone().without_line().validate("s").unwrap_err();
         assert!(e.to_string().contains("neither line"), "{e}");
-        assert!(s.with_marker_size(0.0).validate("s").is_err());
+        assert!(s.clone().with_marker_size(0.0).validate("s").is_err());
+        let e = s.with_error_bars(vec![0.0; 3], vec![1.0; 2]).validate("s");
+        assert!(e
+            .unwrap_err()
+            .to_string()
+            .contains("error bar lower has 3 values"));
     }
 }
