@@ -1,7 +1,7 @@
 //! The one driver every figure goes through: scale the run list, list it (`--dry-run`), load
 //! the data, train or reuse the runs (diverged runs do not stop the others), render, and write
 //! `figNN.{png,svg,json}`.
-use super::results::{RenderCtx, RunResult, Results};
+use super::results::{RenderCtx, Results, RunResult};
 use super::scale::{self, Scale};
 use super::{FigRun, FigureSpec};
 use crate::progress::RunsBar;
@@ -182,10 +182,18 @@ fn train_all(
     for wave in 0..2 {
         let mut jobs: Vec<Job> = Vec::new();
         for plan in plans {
-            for run in plan.runs.iter().filter(|r| r.replays.is_some() == (wave == 1)) {
+            for run in plan
+                .runs
+                .iter()
+                .filter(|r| r.replays.is_some() == (wave == 1))
+            {
                 let cfg = resolve_replay(&engine, plan, run, data, &outcomes)?;
                 let d = data[&data_key(&cfg)].clone();
-                let id = engine.run_dir(&cfg, &d.identity).root().display().to_string();
+                let id = engine
+                    .run_dir(&cfg, &d.identity)
+                    .root()
+                    .display()
+                    .to_string();
                 if outcomes.contains_key(&id) || jobs.iter().any(|j| j.id == id) {
                     continue;
                 }

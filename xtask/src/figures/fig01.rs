@@ -29,7 +29,12 @@ impl FigureSpec for Fig01 {
             .flat_map(|&t| COLUMNS.iter().map(move |&(a, e, _)| layca(t, e, a)))
             .collect()
     }
-    fn render(&self, results: &Results, _ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
+    fn render(
+        &self,
+        results: &Results,
+        _ctx: &RenderCtx,
+        stem: &Path,
+    ) -> Result<serde_json::Value> {
         let mut rows = Vec::new();
         let mut json = Vec::new();
         for &task in &FIVE_TASKS {
@@ -49,7 +54,10 @@ impl FigureSpec for Fig01 {
         }
         let grid = rotation_grid(
             rows,
-            FIVE_TASKS.iter().map(|&t| task_label(t).to_string()).collect(),
+            FIVE_TASKS
+                .iter()
+                .map(|&t| task_label(t).to_string())
+                .collect(),
             COLUMNS.iter().map(|c| c.2.to_string()).collect(),
             true,
         );

@@ -38,7 +38,12 @@ impl FigureSpec for Fig02 {
             .flat_map(|&t| SGD_RHO_EXPONENTS.iter().map(move |&e| sgd_grid(t, e)))
             .collect()
     }
-    fn render(&self, results: &Results, _ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
+    fn render(
+        &self,
+        results: &Results,
+        _ctx: &RenderCtx,
+        stem: &Path,
+    ) -> Result<serde_json::Value> {
         let mut rows = Vec::new();
         let mut json = Vec::new();
         for &task in &FIVE_TASKS {
@@ -71,8 +76,14 @@ impl FigureSpec for Fig02 {
         }
         let grid = rotation_grid(
             rows,
-            FIVE_TASKS.iter().map(|&t| task_label(t).to_string()).collect(),
-            SHOWN.iter().map(|&e| format!("ρ={}", pow3_label(e))).collect(),
+            FIVE_TASKS
+                .iter()
+                .map(|&t| task_label(t).to_string())
+                .collect(),
+            SHOWN
+                .iter()
+                .map(|&e| format!("ρ={}", pow3_label(e)))
+                .collect(),
             false,
         );
         layca_plot::render_grid(&grid, stem)?;

@@ -17,20 +17,30 @@ impl FigureSpec for Fig03 {
     fn runs(&self) -> Vec<FigRun> {
         FIVE_TASKS.iter().map(|&t| sgd_l2(t)).collect()
     }
-    fn render(&self, results: &Results, _ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
+    fn render(
+        &self,
+        results: &Results,
+        _ctx: &RenderCtx,
+        stem: &Path,
+    ) -> Result<serde_json::Value> {
         let mut row = Vec::new();
         let mut json = Vec::new();
         for &task in &FIVE_TASKS {
             let r = results.get(&sgd_l2(task).key)?;
             let eta_ref = eta_reference(task);
             let title = eta_or_delta(r, eta_ref, false);
-            json.push(serde_json::json!({"task": task.name(), "panel": panel_json(r, &title, eta_ref)}));
+            json.push(
+                serde_json::json!({"task": task.name(), "panel": panel_json(r, &title, eta_ref)}),
+            );
             row.push(rotation_panel(r, title, 80.0)?);
         }
         let grid = rotation_grid(
             vec![row],
             vec!["SGD + L2".into()],
-            FIVE_TASKS.iter().map(|&t| task_label(t).to_string()).collect(),
+            FIVE_TASKS
+                .iter()
+                .map(|&t| task_label(t).to_string())
+                .collect(),
             false,
         );
         layca_plot::render_grid(&grid, stem)?;

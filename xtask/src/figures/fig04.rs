@@ -46,7 +46,12 @@ impl FigureSpec for Fig04 {
         runs.push(layca(TASK, -3.0, 0.0));
         runs
     }
-    fn render(&self, results: &Results, _ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
+    fn render(
+        &self,
+        results: &Results,
+        _ctx: &RenderCtx,
+        stem: &Path,
+    ) -> Result<serde_json::Value> {
         let (mut top, mut bottom, mut headers, mut json) = (vec![], vec![], vec![], vec![]);
         for (i, key) in keys().iter().enumerate() {
             let r = results.get(key)?;

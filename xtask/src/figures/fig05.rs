@@ -36,7 +36,10 @@ fn decade_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
         .filter(|v| v.is_finite() && *v > 0.0)
         .fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
     if lo.is_finite() && hi > 0.0 {
-        (10f64.powf(lo.log10().floor()), 10f64.powf(hi.log10().ceil().max(lo.log10().floor() + 1.0)))
+        (
+            10f64.powf(lo.log10().floor()),
+            10f64.powf(hi.log10().ceil().max(lo.log10().floor() + 1.0)),
+        )
     } else {
         (1e-10, 1.0)
     }
@@ -52,18 +55,31 @@ impl FigureSpec for Fig05 {
     fn runs(&self) -> Vec<FigRun> {
         vec![adam_run()]
     }
-    fn render(&self, results: &Results, _ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
+    fn render(
+        &self,
+        results: &Results,
+        _ctx: &RenderCtx,
+        stem: &Path,
+    ) -> Result<serde_json::Value> {
         let r = results.get(&adam_run().key)?;
         let n = r.history.len();
         let mut shown = Vec::new();
         for &e in &EPOCHS {
             let k = record_index(e, r.paper_epochs, n);
-            let m = r.history.get(k).and_then(|h| h.moments.clone()).with_context(|| {
-                format!("run {} has no second-moment record at epoch {k}", r.key)
-            })?;
+            let m = r
+                .history
+                .get(k)
+                .and_then(|h| h.moments.clone())
+                .with_context(|| {
+                    format!("run {} has no second-moment record at epoch {k}", r.key)
+                })?;
             shown.push((e, k, m));
         }
-        let (lo, hi) = decade_range(shown.iter().flat_map(|s| s.2.iter().flat_map(|p| p.iter().copied())));
+        let (lo, hi) = decade_range(
+            shown
+                .iter()
+                .flat_map(|s| s.2.iter().flat_map(|p| p.iter().copied())),
+        );
         let mut panels = Vec::new();
         for (e, k, m) in &shown {
             let layers = m.len() as f64;

@@ -51,13 +51,21 @@ impl FigureSpec for Fig06 {
         }
         runs
     }
-    fn render(&self, results: &Results, _ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
+    fn render(
+        &self,
+        results: &Results,
+        _ctx: &RenderCtx,
+        stem: &Path,
+    ) -> Result<serde_json::Value> {
         let (mut top, mut bottom, mut json) = (vec![], vec![], vec![]);
         for &task in &FIVE_TASKS {
             let eta_ref = eta_reference(task);
             let a = results.get(&adaptive(task).key)?;
             let l = results.get(&adaptive_layca(task).key)?;
-            let (ta, tl) = (eta_or_delta(a, eta_ref, false), eta_or_delta(l, eta_ref, false));
+            let (ta, tl) = (
+                eta_or_delta(a, eta_ref, false),
+                eta_or_delta(l, eta_ref, false),
+            );
             top.push(rotation_panel(a, ta.clone(), 80.0)?);
             bottom.push(rotation_panel(l, tl.clone(), 80.0)?);
             let best = if THREE_TASKS.contains(&task) {
@@ -75,7 +83,10 @@ impl FigureSpec for Fig06 {
         let grid = rotation_grid(
             vec![top, bottom],
             vec!["Adaptive".into(), "Adapt.+Layca".into()],
-            FIVE_TASKS.iter().map(|&t| task_label(t).to_string()).collect(),
+            FIVE_TASKS
+                .iter()
+                .map(|&t| task_label(t).to_string())
+                .collect(),
             false,
         );
         layca_plot::render_grid(&grid, stem)?;

@@ -60,18 +60,36 @@ impl FigureSpec for Fig07 {
             .flat_map(|&t| [recorded_adaptive(t), adapt_copy(t), sgd_l2(t)])
             .collect()
     }
-    fn render(&self, results: &Results, _ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
+    fn render(
+        &self,
+        results: &Results,
+        _ctx: &RenderCtx,
+        stem: &Path,
+    ) -> Result<serde_json::Value> {
         let (mut panels, mut json) = (vec![], vec![]);
         for &task in &FIVE_TASKS {
-            let keys = [recorded_adaptive(task).key, adapt_copy(task).key, sgd_l2(task).key];
-            let runs = keys.iter().map(|k| results.get(k)).collect::<Result<Vec<_>>>()?;
+            let keys = [
+                recorded_adaptive(task).key,
+                adapt_copy(task).key,
+                sgd_l2(task).key,
+            ];
+            let runs = keys
+                .iter()
+                .map(|k| results.get(k))
+                .collect::<Result<Vec<_>>>()?;
             let x_max = ((runs[2].cfg.num_epochs() as f64) / 10.0).round().max(1.0) * 10.0;
-            let x_max = if runs[2].cfg.num_epochs() < 20 { runs[2].cfg.num_epochs() as f64 } else { x_max };
+            let x_max = if runs[2].cfg.num_epochs() < 20 {
+                runs[2].cfg.num_epochs() as f64
+            } else {
+                x_max
+            };
             let series: Vec<Series> = runs
                 .iter()
                 .zip([ADAPTIVE, COPY, SGD_L2])
                 .filter(|(r, _)| !r.history.is_empty())
-                .map(|(r, c)| Series::from_y(None, c, r.history.iter().map(|h| h.train_acc).collect()))
+                .map(|(r, c)| {
+                    Series::from_y(None, c, r.history.iter().map(|h| h.train_acc).collect())
+                })
                 .collect();
             let y = Axis::new(0.4, 1.01).with_ticks(vec![0.5, 1.0]);
             panels.push(curve_panel(x_max, y, series).with_title(task_label(task)));
@@ -85,9 +103,18 @@ impl FigureSpec for Fig07 {
         }
         let mut grid = Grid::new(vec![panels]);
         grid.legend = vec![
-            LegendEntry { label: "Adaptive".into(), color: ADAPTIVE },
-            LegendEntry { label: "SGD-Layca".into(), color: COPY },
-            LegendEntry { label: "SGD + L2".into(), color: SGD_L2 },
+            LegendEntry {
+                label: "Adaptive".into(),
+                color: ADAPTIVE,
+            },
+            LegendEntry {
+                label: "SGD-Layca".into(),
+                color: COPY,
+            },
+            LegendEntry {
+                label: "SGD + L2".into(),
+                color: SGD_L2,
+            },
         ];
         grid.cell_width = 320;
         grid.cell_height = 300;

@@ -4,7 +4,7 @@
 //! (5,000 train / 5,000 test, batch 1,000 = the paper's 5 steps per epoch):
 //! ρ(0) = 3^-2 (÷5 from epoch 90), 3^-2.5 and 3^-3 (÷5 from epoch 95), 3^-4 (constant),
 //! 100 epochs each. Writes `fig08.png`, `fig08.svg` and `fig08.json` under `--out`.
-use super::{FigRun, FigureSpec, RenderCtx, RunResult, Results};
+use super::{FigRun, FigureSpec, RenderCtx, Results, RunResult};
 use anyhow::{Context, Result};
 use candle_core::Tensor;
 use layca_core::Schedule;
@@ -83,12 +83,7 @@ fn hidden_kernel(net: &dyn layca_models::Network) -> Result<Tensor> {
 }
 
 /// One run's curve, features and numbers.
-fn one_run(
-    r: &RunResult,
-    label: &str,
-    ctx: &RenderCtx,
-    fig: &mut Figure8Data,
-) -> Result<JsonRun> {
+fn one_run(r: &RunResult, label: &str, ctx: &RenderCtx, fig: &mut Figure8Data) -> Result<JsonRun> {
     let metrics = r
         .record
         .metrics

@@ -102,9 +102,15 @@ fn point(r: &RunResult, filter: bool) -> f64 {
 
 fn series(results: &Results, i: usize, task: layca_train::TaskId, alpha: bool) -> Result<Series> {
     let (x, keys): (Vec<f64>, Vec<String>) = if alpha {
-        ALPHA_GRID.iter().map(|&a| (a, layca(task, -3.0, a).key)).unzip()
+        ALPHA_GRID
+            .iter()
+            .map(|&a| (a, layca(task, -3.0, a).key))
+            .unzip()
     } else {
-        LAYCA_RHO_EXPONENTS.iter().map(|&e| (e, layca(task, e, 0.0).key)).unzip()
+        LAYCA_RHO_EXPONENTS
+            .iter()
+            .map(|&e| (e, layca(task, e, 0.0).key))
+            .unzip()
     };
     let y = keys
         .iter()
@@ -125,13 +131,20 @@ impl FigureSpec for Fig09 {
     fn runs(&self) -> Vec<FigRun> {
         THREE_TASKS.iter().flat_map(|&t| exploration(t)).collect()
     }
-    fn render(&self, results: &Results, _ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
+    fn render(
+        &self,
+        results: &Results,
+        _ctx: &RenderCtx,
+        stem: &Path,
+    ) -> Result<serde_json::Value> {
         let mut left = Panel::new(
             Axis::new(-0.85, 0.85).with_label("α"),
             Axis::new(0.0, 1.0).with_label("Test accuracy"),
         );
         let mut right = Panel::new(
-            Axis::new(-7.3, 0.3).with_ticks((-7..=0).map(f64::from).collect()).with_label("log3 ρ(0)"),
+            Axis::new(-7.3, 0.3)
+                .with_ticks((-7..=0).map(f64::from).collect())
+                .with_label("log3 ρ(0)"),
             Axis::new(0.0, 1.0),
         );
         let mut per_task = Vec::new();
@@ -145,7 +158,10 @@ impl FigureSpec for Fig09 {
         grid.legend = THREE_TASKS
             .iter()
             .enumerate()
-            .map(|(i, &t)| LegendEntry { label: task_label(t).into(), color: cycle_color(i) })
+            .map(|(i, &t)| LegendEntry {
+                label: task_label(t).into(),
+                color: cycle_color(i),
+            })
             .collect();
         grid.cell_width = 480;
         grid.cell_height = 380;
@@ -153,11 +169,13 @@ impl FigureSpec for Fig09 {
         layca_plot::render_grid(&grid, stem)?;
         let points: Vec<_> = results
             .iter()
-            .map(|r| serde_json::json!({
-                "key": r.key, "alpha": trim(r.cfg.alpha), "rho0": r.cfg.rho0,
-                "test_acc": r.test_acc(), "train_acc": r.train_acc(),
-                "mean_final_rotation": mean_final_rotation(r), "failed": r.failed(),
-            }))
+            .map(|r| {
+                serde_json::json!({
+                    "key": r.key, "alpha": trim(r.cfg.alpha), "rho0": r.cfg.rho0,
+                    "test_acc": r.test_acc(), "train_acc": r.train_acc(),
+                    "mean_final_rotation": mean_final_rotation(r), "failed": r.failed(),
+                })
+            })
             .collect();
         Ok(serde_json::json!({
             "points": points,

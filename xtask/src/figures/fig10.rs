@@ -13,7 +13,12 @@ use std::path::Path;
 pub struct Fig10;
 
 fn first_epoch(task: TaskId) -> FigRun {
-    let mut r = plain(task, task_sgd(task), 1.0, format!("{}/sgd/rho=3^0/first-epoch", task.name()));
+    let mut r = plain(
+        task,
+        task_sgd(task),
+        1.0,
+        format!("{}/sgd/rho=3^0/first-epoch", task.name()),
+    );
     r.cfg.epochs = Some(1);
     r.cfg.schedule = Some(Schedule::Constant { base: 1.0 });
     r.cfg.stopping = false;
@@ -26,7 +31,10 @@ fn panels(r: &RunResult) -> Result<(Panel, Panel)> {
     let n = r.steps.len().max(1) as f64;
     let ticks = vec![0.0, n];
     let rotation = if r.steps.is_empty() {
-        Panel::new(Axis::new(0.0, n).with_ticks(ticks.clone()), Axis::new(0.0, 1.0))
+        Panel::new(
+            Axis::new(0.0, n).with_ticks(ticks.clone()),
+            Axis::new(0.0, 1.0),
+        )
     } else {
         // Record k = the state after step k + 1; a 0 is drawn at iteration 0.
         let records: Vec<Vec<f64>> = r.steps.iter().map(|s| s.rotation.clone()).collect();
@@ -60,7 +68,12 @@ impl FigureSpec for Fig10 {
     fn runs(&self) -> Vec<FigRun> {
         FIVE_TASKS.iter().map(|&t| first_epoch(t)).collect()
     }
-    fn render(&self, results: &Results, _ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
+    fn render(
+        &self,
+        results: &Results,
+        _ctx: &RenderCtx,
+        stem: &Path,
+    ) -> Result<serde_json::Value> {
         let (mut top, mut bottom, mut json) = (vec![], vec![], vec![]);
         for &task in &FIVE_TASKS {
             let r = results.get(&first_epoch(task).key)?;

@@ -47,7 +47,12 @@ impl FigureSpec for Fig11 {
         }
         runs
     }
-    fn render(&self, results: &Results, _ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
+    fn render(
+        &self,
+        results: &Results,
+        _ctx: &RenderCtx,
+        stem: &Path,
+    ) -> Result<serde_json::Value> {
         let (mut rows, mut json) = (vec![], vec![]);
         for (ti, &task) in THREE_TASKS.iter().enumerate() {
             let mut row = Vec::new();
@@ -60,7 +65,12 @@ impl FigureSpec for Fig11 {
                     x_max = x_max.max(scaled_epoch(r, 100.0));
                     y_max = y_max.max(r.history.iter().map(|h| h.train_loss).fold(0.0, f64::max));
                     if !r.history.is_empty() {
-                        series.push(history_series(r, Some(label.clone()), cycle_color(i), |h| h.train_loss));
+                        series.push(history_series(
+                            r,
+                            Some(label.clone()),
+                            cycle_color(i),
+                            |h| h.train_loss,
+                        ));
                     }
                     json.push(serde_json::json!({
                         "task": task.name(), "key": key, "label": label,
@@ -69,7 +79,11 @@ impl FigureSpec for Fig11 {
                 }
                 row.push((x_max, series));
             }
-            let y_max = if y_max.is_finite() && y_max > 0.0 { y_max * 1.05 } else { 1.0 };
+            let y_max = if y_max.is_finite() && y_max > 0.0 {
+                y_max * 1.05
+            } else {
+                1.0
+            };
             let panels = row
                 .into_iter()
                 .map(|(x_max, s)| {
@@ -83,7 +97,10 @@ impl FigureSpec for Fig11 {
             rows.push(panels);
         }
         let mut grid = Grid::new(rows);
-        grid.row_labels = THREE_TASKS.iter().map(|&t| task_label(t).to_string()).collect();
+        grid.row_labels = THREE_TASKS
+            .iter()
+            .map(|&t| task_label(t).to_string())
+            .collect();
         grid.col_headers = vec!["α ≤ 0".into(), "α ≥ 0".into(), "ρ(0)".into()];
         grid.cell_width = 380;
         grid.cell_height = 300;

@@ -26,19 +26,29 @@ impl FigureSpec for Fig12 {
     fn runs(&self) -> Vec<FigRun> {
         THREE_TASKS.iter().map(|&t| lars(t)).collect()
     }
-    fn render(&self, results: &Results, _ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
+    fn render(
+        &self,
+        results: &Results,
+        _ctx: &RenderCtx,
+        stem: &Path,
+    ) -> Result<serde_json::Value> {
         let (mut row, mut json) = (vec![], vec![]);
         for &task in &THREE_TASKS {
             let r = results.get(&lars(task).key)?;
             let eta_ref = eta_reference(task);
             let title = eta_or_delta(r, eta_ref, false);
-            json.push(serde_json::json!({"task": task.name(), "panel": panel_json(r, &title, eta_ref)}));
+            json.push(
+                serde_json::json!({"task": task.name(), "panel": panel_json(r, &title, eta_ref)}),
+            );
             row.push(rotation_panel(r, title, 80.0)?);
         }
         let grid = rotation_grid(
             vec![row],
             vec!["LARS".into()],
-            THREE_TASKS.iter().map(|&t| task_label(t).to_string()).collect(),
+            THREE_TASKS
+                .iter()
+                .map(|&t| task_label(t).to_string())
+                .collect(),
             false,
         );
         layca_plot::render_grid(&grid, stem)?;

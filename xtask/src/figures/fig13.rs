@@ -13,10 +13,14 @@ const POINTS: usize = 10;
 pub struct Fig13;
 
 fn panel(title: &str, sign: f64) -> Result<(Panel, Vec<serde_json::Value>)> {
-    let x: Vec<f64> = (0..POINTS).map(|i| i as f64 / (POINTS - 1) as f64).collect();
+    let x: Vec<f64> = (0..POINTS)
+        .map(|i| i as f64 / (POINTS - 1) as f64)
+        .collect();
     let mut p = Panel::new(
         Axis::new(0.0, 1.0).with_label("l/L"),
-        Axis::new(0.0, 1.05).with_ticks(vec![0.0, 0.25, 0.5, 0.75, 1.0]).with_label("Multiplier"),
+        Axis::new(0.0, 1.05)
+            .with_ticks(vec![0.0, 0.25, 0.5, 0.75, 1.0])
+            .with_label("Multiplier"),
     )
     .with_title(title);
     let mut json = Vec::new();
@@ -38,15 +42,24 @@ impl FigureSpec for Fig13 {
     fn runs(&self) -> Vec<FigRun> {
         Vec::new()
     }
-    fn render(&self, _results: &Results, _ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
+    fn render(
+        &self,
+        _results: &Results,
+        _ctx: &RenderCtx,
+        stem: &Path,
+    ) -> Result<serde_json::Value> {
         let (neg, jn) = panel("Negative α", -1.0)?;
         let (pos, jp) = panel("Positive α", 1.0)?;
         let mut grid = Grid::new(vec![vec![neg, pos]]);
         grid.legend = MAGNITUDES
             .iter()
             .enumerate()
-            .map(|(i, &m)| LegendEntry { label: format!("|α| = {}", trim(m)), color: cycle_color(i) })
+            .map(|(i, &m)| LegendEntry {
+                label: format!("|α| = {}", trim(m)),
+                color: cycle_color(i),
+            })
             .collect();
+        grid.legend_columns = Some(4);
         grid.cell_width = 420;
         grid.cell_height = 360;
         grid.font_px = 18.0;

@@ -29,7 +29,7 @@ mod fig11;
 mod fig12;
 mod fig13;
 
-pub use results::{RenderCtx, RunResult, Results};
+pub use results::{RenderCtx, Results, RunResult};
 
 /// One run a figure needs, at paper scale.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +103,12 @@ mod registry_tests {
             keys.sort();
             let n = keys.len();
             keys.dedup();
-            assert_eq!(keys.len(), n, "figure {} has duplicate run keys", f.number());
+            assert_eq!(
+                keys.len(),
+                n,
+                "figure {} has duplicate run keys",
+                f.number()
+            );
             for r in &runs {
                 if let Some(src) = &r.replays {
                     assert!(

@@ -18,7 +18,9 @@ pub fn epoch_ticks(max: f64) -> Vec<f64> {
 
 /// Marks a panel as a run whose training failed (diverged, or "not working").
 pub fn mark_failed(panel: &mut Panel) {
-    panel.annotations.push(layca_plot::Annotation::centered("Training fails"));
+    panel
+        .annotations
+        .push(layca_plot::Annotation::centered("Training fails"));
 }
 
 /// The rotation panel of one run, titled `title`, with x over the first `paper_x_max` epochs of

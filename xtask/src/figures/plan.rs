@@ -203,7 +203,10 @@ mod tests {
         let l2 = sgd_l2(TaskId::TinyCnn);
         assert_eq!(l2.cfg.num_epochs(), 100);
         assert_eq!(l2.cfg.l2, 1e-3);
-        assert_eq!(sgd_l2(TaskId::C100Wrn).cfg.optimizer, OptimizerKind::SgdNesterov);
+        assert_eq!(
+            sgd_l2(TaskId::C100Wrn).cfg.optimizer,
+            OptimizerKind::SgdNesterov
+        );
         assert_eq!(task_sgd(TaskId::C10Cnn2), OptimizerKind::Sgd);
     }
 }

@@ -1,6 +1,6 @@
 //! What a figure renders from: the records of its runs, by key.
 use anyhow::{Context, Result};
-use layca_train::{EpochRecord, Engine, RunConfig, RunDir, RunRecord, RunStatus, StepRecord};
+use layca_train::{Engine, EpochRecord, RunConfig, RunDir, RunRecord, RunStatus, StepRecord};
 use std::collections::BTreeMap;
 
 /// One run's records.

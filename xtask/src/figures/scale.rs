@@ -23,6 +23,9 @@ pub enum Scale {
     Smoke,
 }
 
+/// The mini-batch of the `smoke` scale.
+pub const SMOKE_BATCH: usize = 32;
+
 /// The reduction applied to one task's runs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TaskScale {
@@ -34,6 +37,8 @@ pub struct TaskScale {
     pub epoch_factor: f64,
     /// Epochs of every run when set (smoke), instead of the factor.
     pub fixed_epochs: Option<usize>,
+    /// Mini-batch size when set (smoke: the generated sets are smaller than one batch of 128).
+    pub batch_size: Option<usize>,
 }
 
 impl TaskScale {
@@ -43,6 +48,7 @@ impl TaskScale {
         train_limit: None,
         epoch_factor: 1.0,
         fixed_epochs: None,
+        batch_size: None,
     };
 }
 
@@ -63,6 +69,7 @@ impl Scale {
             train_limit: Some(train_limit),
             epoch_factor,
             fixed_epochs: None,
+            batch_size: None,
         };
         match (self, task) {
             (Scale::Paper, _) | (Scale::Cpu, TaskId::Mnist) => TaskScale::IDENTITY,
@@ -77,6 +84,7 @@ impl Scale {
                 train_limit: None,
                 epoch_factor: 1.0,
                 fixed_epochs: Some(2),
+                batch_size: Some(SMOKE_BATCH),
             },
         }
     }
@@ -152,6 +160,9 @@ pub fn scale_config(cfg: &RunConfig, s: &TaskScale) -> RunConfig {
     }
     out.width_divisor = s.width_divisor;
     out.train_limit = s.train_limit;
+    if s.batch_size.is_some() {
+        out.batch_size = s.batch_size;
+    }
     out
 }
 
@@ -172,13 +183,10 @@ pub fn apply(
                 s.epoch_factor = e as f64 / r.cfg.num_epochs() as f64;
             }
             let mut cfg = scale_config(&r.cfg, &s);
-            if r.cfg.task == TaskId::Mnist && embedded_mnist {
+            if r.cfg.task == TaskId::Mnist && embedded_mnist && s.batch_size.is_none() {
                 cfg.batch_size = None;
             }
-            FigRun {
-                cfg,
-                ..r.clone()
-            }
+            FigRun { cfg, ..r.clone() }
         })
         .collect()
 }
@@ -211,7 +219,10 @@ mod tests {
         assert!((sched.rate(15, 0, 1) - cfg.rho0).abs() < 1e-15);
         assert!((sched.rate(16, 0, 1) - cfg.rho0 * 0.2).abs() < 1e-15);
         assert!((sched.rate(19, 0, 1) - cfg.rho0 * 0.008).abs() < 1e-15);
-        assert_eq!((out.rho0, out.alpha, out.optimizer), (cfg.rho0, cfg.alpha, cfg.optimizer));
+        assert_eq!(
+            (out.rho0, out.alpha, out.optimizer),
+            (cfg.rho0, cfg.alpha, cfg.optimizer)
+        );
         assert_eq!(scale_config(&cfg, &Scale::Paper.task(TaskId::C10Cnn1)), cfg);
     }
 
@@ -224,8 +235,14 @@ mod tests {
         assert_eq!(out.num_epochs(), 40);
         assert_eq!(out.warmup_epochs, 1);
         cfg.warmup_epochs = 10;
-        assert_eq!(scale_config(&cfg, &Scale::Cpu.task(cfg.task)).warmup_epochs, 2);
+        assert_eq!(
+            scale_config(&cfg, &Scale::Cpu.task(cfg.task)).warmup_epochs,
+            2
+        );
         cfg.warmup_epochs = 15;
-        assert_eq!(scale_config(&cfg, &Scale::Cpu.task(cfg.task)).warmup_epochs, 3);
+        assert_eq!(
+            scale_config(&cfg, &Scale::Cpu.task(cfg.task)).warmup_epochs,
+            3
+        );
     }
 }

@@ -35,12 +35,7 @@ fn check_against_records(json: &serde_json::Value) {
         let acc = rec.metrics.as_ref().map(|m| m.test_acc);
         assert_eq!(r["test_acc"].as_f64(), acc, "{}", r["key"]);
         let last = history.last().map(|h| h.rotation.clone());
-        assert_eq!(
-            r["final_rotation"],
-            serde_json::json!(last),
-            "{}",
-            r["key"]
-        );
+        assert_eq!(r["final_rotation"], serde_json::json!(last), "{}", r["key"]);
     }
 }
 
@@ -62,7 +57,13 @@ fn every_figure_renders_at_smoke_scale_and_its_json_matches_the_records() {
         let stem = out.join(format!("fig{:02}", f.number()));
         for ext in ["png", "svg", "json"] {
             let p = stem.with_extension(ext);
-            assert!(std::fs::metadata(&p).map(|m| m.len() > 100).unwrap_or(false), "{}", p.display());
+            assert!(
+                std::fs::metadata(&p)
+                    .map(|m| m.len() > 100)
+                    .unwrap_or(false),
+                "{}",
+                p.display()
+            );
         }
         let json = read_json(&stem.with_extension("json"));
         assert_eq!(json["figure"], f.number());
