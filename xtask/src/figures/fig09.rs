@@ -7,7 +7,7 @@ use super::plan::{layca, task_label, trim, ALPHA_GRID, LAYCA_RHO_EXPONENTS, THRE
 use super::results::RunResult;
 use super::{FigRun, FigureSpec, RenderCtx, Results};
 use anyhow::Result;
-use layca_plot::{cycle_color, Axis, Grid, Legend, LegendEntry, Marker, Panel, Series};
+use layca_plot::{cycle_color, Axis, Grid, LegendEntry, Marker, Panel, Series};
 use std::path::Path;
 
 pub struct Fig09;
@@ -153,7 +153,6 @@ impl FigureSpec for Fig09 {
             right.push(series(results, i, t, false)?);
             per_task.push(best_check(results, t)?);
         }
-        left.legend = Legend::Inside(layca_plot::Corner::LowerLeft);
         let mut grid = Grid::new(vec![vec![left, right]]);
         grid.legend = THREE_TASKS
             .iter()
