@@ -170,14 +170,21 @@ mod tests {
         assert_eq!(frozen.resolved_other_params(), OtherParams::Frozen);
         assert_ne!(plain.run_id(), frozen.run_id());
         let c = parse(&["--schedule", "step:0.2@80,90,97"]).unwrap();
-        assert_ne!(c.run_id(), parse(&["--schedule", "constant"]).unwrap().run_id());
+        assert_ne!(
+            c.run_id(),
+            parse(&["--schedule", "constant"]).unwrap().run_id()
+        );
     }
 
     #[test]
     fn contradictory_flags_are_rejected() {
-        let err = parse(&["--adapt-copy-from", "/tmp/x"]).unwrap_err().to_string();
+        let err = parse(&["--adapt-copy-from", "/tmp/x"])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--adapt-copy-from"), "{err}");
-        let err = parse(&["--warmup", "200", "--epochs", "10"]).unwrap_err().to_string();
+        let err = parse(&["--warmup", "200", "--epochs", "10"])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("warmup"), "{err}");
         let err = parse(&["--other-params", "some"]).unwrap_err().to_string();
         assert!(err.contains("--other-params"), "{err}");

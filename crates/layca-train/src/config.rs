@@ -297,9 +297,17 @@ impl RunConfig {
     /// Checks the batch size against a training set of `n_train` images: a last batch of a
     /// single image cannot be batch-normalised (train-mode BN needs two values per channel),
     /// and a task that uses full batches only needs at least one.
-    pub fn validate_batches(&self, n_train: usize, batch_size: usize, full_only: bool) -> Result<()> {
+    pub fn validate_batches(
+        &self,
+        n_train: usize,
+        batch_size: usize,
+        full_only: bool,
+    ) -> Result<()> {
         if n_train == 0 {
-            return Err(TrainError::config("data.train", "the training set is empty"));
+            return Err(TrainError::config(
+                "data.train",
+                "the training set is empty",
+            ));
         }
         if full_only && n_train < batch_size {
             return Err(TrainError::config(
@@ -370,16 +378,28 @@ impl RunConfig {
             }
         };
         push(self.l2 > 0.0, format!("l2{}", fmt_num(self.l2)));
-        push(self.weight_decay > 0.0, format!("wd{}", fmt_num(self.weight_decay)));
+        push(
+            self.weight_decay > 0.0,
+            format!("wd{}", fmt_num(self.weight_decay)),
+        );
         push(self.warmup_epochs > 0, format!("wu{}", self.warmup_epochs));
-        push(self.epochs.is_some(), format!("ep{}", self.epochs.unwrap_or(0)));
-        push(self.batch_size.is_some(), format!("bs{}", self.batch_size.unwrap_or(0)));
+        push(
+            self.epochs.is_some(),
+            format!("ep{}", self.epochs.unwrap_or(0)),
+        );
+        push(
+            self.batch_size.is_some(),
+            format!("bs{}", self.batch_size.unwrap_or(0)),
+        );
         if let Some(s) = &self.schedule {
             let text = serde_json::to_string(s).unwrap_or_default();
             push(true, format!("s{:08x}", fnv1a(text.as_bytes()) as u32));
         }
         push(self.width_divisor != 1, format!("w{}", self.width_divisor));
-        push(self.train_limit.is_some(), format!("n{}", self.train_limit.unwrap_or(0)));
+        push(
+            self.train_limit.is_some(),
+            format!("n{}", self.train_limit.unwrap_or(0)),
+        );
         let default_other = RunConfig {
             other_params: None,
             ..self.clone()
@@ -394,7 +414,12 @@ impl RunConfig {
         );
         push(
             self.record_steps,
-            if self.record_steps_first_epoch_only { "rsteps1" } else { "rsteps" }.to_string(),
+            if self.record_steps_first_epoch_only {
+                "rsteps1"
+            } else {
+                "rsteps"
+            }
+            .to_string(),
         );
         push(self.record_moments, "rmom".to_string());
         push(!self.stopping, "nostop".to_string());
@@ -431,16 +456,16 @@ pub fn parse_schedule(text: &str, base: f64) -> Result<Schedule> {
     let bad = |why: &str| {
         TrainError::config(
             "schedule",
-            format!(
-                "`{text}`: {why} (expected constant, step:FACTOR@M1,M2,... or every:FACTOR/K)"
-            ),
+            format!("`{text}`: {why} (expected constant, step:FACTOR@M1,M2,... or every:FACTOR/K)"),
         )
     };
     let factor = |f: &str| f.trim().parse::<f64>().map_err(|_| bad("bad factor"));
     let schedule = match text.trim().split_once(':') {
         None if text.trim() == "constant" => Schedule::Constant { base },
         Some(("step", rest)) => {
-            let (f, ms) = rest.split_once('@').ok_or_else(|| bad("missing @milestones"))?;
+            let (f, ms) = rest
+                .split_once('@')
+                .ok_or_else(|| bad("missing @milestones"))?;
             let milestones = ms
                 .split(',')
                 .map(|m| m.trim().parse::<usize>().map_err(|_| bad("bad milestone")))
@@ -494,10 +519,19 @@ pub(crate) fn json_diff(
                     format!("{prefix}.{k}")
                 };
                 let null = Value::Null;
-                json_diff(&path, x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null), out);
+                json_diff(
+                    &path,
+                    x.get(k).unwrap_or(&null),
+                    y.get(k).unwrap_or(&null),
+                    out,
+                );
             }
         }
-        _ if a != b => out.push(if prefix.is_empty() { "(root)".into() } else { prefix.into() }),
+        _ if a != b => out.push(if prefix.is_empty() {
+            "(root)".into()
+        } else {
+            prefix.into()
+        }),
         _ => {}
     }
 }
@@ -559,33 +593,50 @@ mod tests {
     #[test]
     fn run_ids_cover_every_result_affecting_field() {
         let base = RunConfig::layca(TaskId::Mnist, 0.11111111);
-        let variants: Vec<(&str, Box<dyn Fn(&mut RunConfig)>)> = vec![
+        type Change = Box<dyn Fn(&mut RunConfig)>;
+        let variants: Vec<(&str, Change)> = vec![
             ("rho0 beyond 7 digits", Box::new(|c| c.rho0 = 0.11111112)),
             ("alpha beyond 7 digits", Box::new(|c| c.alpha = 0.123456781)),
-            ("l2 beyond 7 digits", Box::new(|c| {
-                c.l2 = 1.0000001e-3;
-            })),
+            (
+                "l2 beyond 7 digits",
+                Box::new(|c| {
+                    c.l2 = 1.0000001e-3;
+                }),
+            ),
             ("record_steps", Box::new(|c| c.record_steps = true)),
-            ("record_steps_first_epoch_only", Box::new(|c| {
-                c.record_steps = true;
-                c.record_steps_first_epoch_only = true;
-            })),
+            (
+                "record_steps_first_epoch_only",
+                Box::new(|c| {
+                    c.record_steps = true;
+                    c.record_steps_first_epoch_only = true;
+                }),
+            ),
             ("record_moments", Box::new(|c| c.record_moments = true)),
             ("stopping", Box::new(|c| c.stopping = false)),
-            ("other_params", Box::new(|c| c.other_params = Some(OtherParams::BaseOptimizer))),
+            (
+                "other_params",
+                Box::new(|c| c.other_params = Some(OtherParams::BaseOptimizer)),
+            ),
             ("weight_decay", Box::new(|c| c.weight_decay = 1e-4)),
             ("width_divisor", Box::new(|c| c.width_divisor = 4)),
             ("train_limit", Box::new(|c| c.train_limit = Some(100))),
             ("warmup", Box::new(|c| c.warmup_epochs = 2)),
             ("seed", Box::new(|c| c.seed = 2)),
-            ("schedule", Box::new(|c| c.schedule = Some(Schedule::periodic(0.11111111, 0.5, 25)))),
+            (
+                "schedule",
+                Box::new(|c| c.schedule = Some(Schedule::periodic(0.11111111, 0.5, 25))),
+            ),
         ];
         let mut ids = std::collections::HashSet::new();
         ids.insert(base.run_id());
         for (what, change) in &variants {
             let mut c = base.clone();
             change(&mut c);
-            assert!(ids.insert(c.run_id()), "{what} does not change the id {}", c.run_id());
+            assert!(
+                ids.insert(c.run_id()),
+                "{what} does not change the id {}",
+                c.run_id()
+            );
             assert!(!c.differing_fields(&base).is_empty(), "{what}");
         }
         // The default other-params policy, explicit or not, is the same run.
@@ -597,7 +648,11 @@ mod tests {
         plain.control = ControlKind::None;
         assert_eq!(plain.resolved_other_params(), OtherParams::BaseOptimizer);
         assert_eq!(
-            RunConfig { control: ControlKind::Lars, ..base.clone() }.resolved_other_params(),
+            RunConfig {
+                control: ControlKind::Lars,
+                ..base.clone()
+            }
+            .resolved_other_params(),
             OtherParams::Frozen
         );
         // The differing field is named.
@@ -606,7 +661,10 @@ mod tests {
         assert_eq!(other.differing_fields(&base), vec!["rho0".to_string()]);
         // Readable: the task, optimizer, control and seed are spelled out.
         let id = base.run_id();
-        assert!(id.starts_with("mnist_sgd_layca_rho1.111111e-1_a0.000000e0_seed1_c"), "{id}");
+        assert!(
+            id.starts_with("mnist_sgd_layca_rho1.111111e-1_a0.000000e0_seed1_c"),
+            "{id}"
+        );
     }
 
     #[test]
@@ -627,7 +685,10 @@ mod tests {
 
     #[test]
     fn schedules_parse_from_the_command_line() {
-        assert_eq!(parse_schedule("constant", 0.1).unwrap(), Schedule::constant(0.1));
+        assert_eq!(
+            parse_schedule("constant", 0.1).unwrap(),
+            Schedule::constant(0.1)
+        );
         assert_eq!(
             parse_schedule("step:0.2@80,90,97", 0.1).unwrap(),
             Schedule::step_decay(0.1, 0.2, vec![80, 90, 97])
@@ -636,9 +697,19 @@ mod tests {
             parse_schedule("every:0.5/25", 0.1).unwrap(),
             Schedule::periodic(0.1, 0.5, 25)
         );
-        for bad in ["step:0.2", "step:x@1", "step:0.2@3,2", "every:0.5", "every:2/5", "cosine"] {
+        for bad in [
+            "step:0.2",
+            "step:x@1",
+            "step:0.2@3,2",
+            "every:0.5",
+            "every:2/5",
+            "cosine",
+        ] {
             let err = parse_schedule(bad, 0.1).unwrap_err().to_string();
-            assert!(err.contains("schedule") && err.contains(bad), "{bad}: {err}");
+            assert!(
+                err.contains("schedule") && err.contains(bad),
+                "{bad}: {err}"
+            );
         }
     }
 
@@ -647,7 +718,11 @@ mod tests {
         let mut c = RunConfig::layca(TaskId::Mnist, 0.1);
         c.epochs = Some(3);
         c.warmup_epochs = 4;
-        assert!(c.validate().unwrap_err().to_string().contains("warmup_epochs"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("warmup_epochs"));
         c.warmup_epochs = 3;
         assert!(c.validate().is_ok());
     }

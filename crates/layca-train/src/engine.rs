@@ -247,14 +247,28 @@ mod tests {
     use super::*;
     use candle_core::Var;
 
-    fn grad_of(f: impl Fn(&Tensor) -> Result<Tensor>, logits: &[f32], labels: &[u32]) -> (f64, Vec<f32>) {
-        let x = Var::from_slice(logits, (labels.len(), logits.len() / labels.len()), &Device::Cpu)
-            .unwrap();
+    fn grad_of(
+        f: impl Fn(&Tensor) -> Result<Tensor>,
+        logits: &[f32],
+        labels: &[u32],
+    ) -> (f64, Vec<f32>) {
+        let x = Var::from_slice(
+            logits,
+            (labels.len(), logits.len() / labels.len()),
+            &Device::Cpu,
+        )
+        .unwrap();
         let y = Tensor::new(labels, &Device::Cpu).unwrap();
         let _ = &y;
         let loss = f(x.as_tensor()).unwrap();
         let g = loss.backward().unwrap();
-        let gx = g.get(x.as_tensor()).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+        let gx = g
+            .get(x.as_tensor())
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
         (loss.to_scalar::<f32>().unwrap() as f64, gx)
     }
 
@@ -265,7 +279,11 @@ mod tests {
         // Unsaturated: value and gradient equal candle's cross-entropy, bit for bit.
         let soft = [0.3f32, -0.2, 0.1, 0.5, 0.4, -1.0];
         let ours = grad_of(|x| keras_cross_entropy(x, &y), &soft, &labels);
-        let plain = grad_of(|x| Ok(candle_nn::loss::cross_entropy(x, &y)?), &soft, &labels);
+        let plain = grad_of(
+            |x| Ok(candle_nn::loss::cross_entropy(x, &y)?),
+            &soft,
+            &labels,
+        );
         assert_eq!(ours.1, plain.1);
         assert!((ours.0 - plain.0).abs() < 1e-6);
         // Saturated: sample 0 is confidently right (p ≈ 1), sample 1 confidently wrong (p ≈ 0):
@@ -275,10 +293,16 @@ mod tests {
         let want = (-(1.0 - KERAS_EPSILON).ln() - KERAS_EPSILON.ln()) / 2.0;
         assert!((loss - want).abs() < 1e-5, "{loss} vs {want}");
         assert!(g.iter().all(|&v| v == 0.0), "{g:?}");
-        let plain = grad_of(|x| Ok(candle_nn::loss::cross_entropy(x, &y)?), &hard, &labels);
+        let plain = grad_of(
+            |x| Ok(candle_nn::loss::cross_entropy(x, &y)?),
+            &hard,
+            &labels,
+        );
         assert!(plain.0 > 30.0 && plain.1.iter().any(|&v| v != 0.0));
         // A NaN logit is never clipped away.
         let nan = [f32::NAN, 0.0, 0.0, 0.0, 1.0, 0.0];
-        assert!(grad_of(|x| keras_cross_entropy(x, &y), &nan, &labels).0.is_nan());
+        assert!(grad_of(|x| keras_cross_entropy(x, &y), &nan, &labels)
+            .0
+            .is_nan());
     }
 }

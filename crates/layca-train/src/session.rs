@@ -109,7 +109,8 @@ impl<'a> Session<'a> {
             .collect();
         let monitor = RotationMonitor::new(&initial)?;
         let l2_exempt = net.l2_exempt();
-        let opt = LaycaOptimizer::new(kernels.clone(), others, cfg.optim_config(l2_exempt.clone()))?;
+        let opt =
+            LaycaOptimizer::new(kernels.clone(), others, cfg.optim_config(l2_exempt.clone()))?;
         let steps_per_epoch = if spec.full_batches_only {
             (n_train / batch_size).max(1)
         } else {
@@ -233,7 +234,10 @@ impl<'a> Session<'a> {
 
     /// One epoch: its steps, then the end of epoch. The inner result is the stopping rule that
     /// fired, or the divergence.
-    fn epoch(&mut self, epoch: usize) -> Result<std::result::Result<Option<StopReason>, Divergence>> {
+    fn epoch(
+        &mut self,
+        epoch: usize,
+    ) -> Result<std::result::Result<Option<StopReason>, Divergence>> {
         let t_epoch = std::time::Instant::now();
         let mut batches =
             layca_data::epoch_batches(self.data.train.len(), self.batch_size, self.cfg.seed, epoch);
@@ -348,7 +352,11 @@ impl<'a> Session<'a> {
             return Ok(0.0);
         }
         let mut penalty = 0.0;
-        for k in self.kernels.iter().filter(|k| !self.l2_exempt.contains(&k.name)) {
+        for k in self
+            .kernels
+            .iter()
+            .filter(|k| !self.l2_exempt.contains(&k.name))
+        {
             penalty += k.var.as_tensor().sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
         }
         Ok(penalty * self.cfg.l2)
@@ -356,7 +364,9 @@ impl<'a> Session<'a> {
 
     /// Recorder: rotation to init (and second-moment percentiles) after the epoch's first step.
     fn first_step_records(&self, sums: &mut EpochSums) -> Result<()> {
-        sums.rotation = self.monitor.cosine_distances(&kernel_tensors(&self.kernels))?;
+        sums.rotation = self
+            .monitor
+            .cosine_distances(&kernel_tensors(&self.kernels))?;
         if self.cfg.record_moments {
             let mut m = Vec::with_capacity(self.kernels.len());
             for i in 0..self.kernels.len() {
@@ -417,14 +427,26 @@ impl<'a> Session<'a> {
             moments: sums.moments,
         };
         if let Some((field, value)) = rec.non_finite() {
-            tracing::warn!(epoch, field, value, "non-finite end-of-epoch value: the run diverged");
+            tracing::warn!(
+                epoch,
+                field,
+                value,
+                "non-finite end-of-epoch value: the run diverged"
+            );
             return Ok(Err(Divergence {
                 epoch,
                 step: self.state.steps_done,
                 loss: value,
             }));
         }
-        tracing::debug!(epoch, train_loss, train_acc, val_acc, test_acc, "epoch done");
+        tracing::debug!(
+            epoch,
+            train_loss,
+            train_acc,
+            val_acc,
+            test_acc,
+            "epoch done"
+        );
         self.history.push(rec);
         self.train_losses.push(train_loss);
         if val_acc > self.state.best_val_acc {
@@ -436,7 +458,9 @@ impl<'a> Session<'a> {
         }
         self.state.next_epoch = epoch + 1;
         let stop = if self.cfg.stopping {
-            self.spec.stopping.check(epoch, &self.train_losses, train_acc)
+            self.spec
+                .stopping
+                .check(epoch, &self.train_losses, train_acc)
         } else {
             None
         };
@@ -506,7 +530,9 @@ impl<'a> Session<'a> {
     /// tasks that use them), `run.json` with status `finished`.
     fn finish(mut self, reason: StopReason) -> Result<RunRecord> {
         layca_models::save_weights(self.net.as_ref(), self.dir.final_weights())?;
-        let end_rotation = self.monitor.cosine_distances(&kernel_tensors(&self.kernels))?;
+        let end_rotation = self
+            .monitor
+            .cosine_distances(&kernel_tensors(&self.kernels))?;
         let last = self
             .history
             .last()
@@ -580,6 +606,7 @@ fn is_non_finite(e: &TrainError) -> bool {
     use layca_core::CoreError::NonFinite;
     matches!(
         e,
-        TrainError::Core(NonFinite { .. }) | TrainError::Optim(layca_optim::OptimError::Core(NonFinite { .. }))
+        TrainError::Core(NonFinite { .. })
+            | TrainError::Optim(layca_optim::OptimError::Core(NonFinite { .. }))
     )
 }

@@ -217,7 +217,10 @@ impl PartialEq for RunStatus {
 impl RunStatus {
     /// Finished or diverged: the run is over and is reused as it is.
     pub fn is_final(&self) -> bool {
-        matches!(self, RunStatus::Finished { .. } | RunStatus::Diverged { .. })
+        matches!(
+            self,
+            RunStatus::Finished { .. } | RunStatus::Diverged { .. }
+        )
     }
 }
 
@@ -448,9 +451,16 @@ mod tests {
             assert!(!text.contains("null"), "{text}");
             let back: RunStatus = serde_json::from_str(&text).unwrap();
             match back {
-                RunStatus::Diverged { epoch, step, loss: l } => {
+                RunStatus::Diverged {
+                    epoch,
+                    step,
+                    loss: l,
+                } => {
                     assert_eq!((epoch, step), (3, 17));
-                    assert!(l.total_cmp(&loss).is_eq() || (l.is_nan() && loss.is_nan()), "{text}");
+                    assert!(
+                        l.total_cmp(&loss).is_eq() || (l.is_nan() && loss.is_nan()),
+                        "{text}"
+                    );
                 }
                 other => panic!("{other:?}"),
             }

@@ -55,7 +55,11 @@ fn check_history(history: &[EpochRecord], path: &Path) -> Result<()> {
         if h.epoch != i {
             return Err(store_err(
                 path,
-                format!("line {} holds epoch {}, expected epoch {i} (records are not contiguous)", i + 1, h.epoch),
+                format!(
+                    "line {} holds epoch {}, expected epoch {i} (records are not contiguous)",
+                    i + 1,
+                    h.epoch
+                ),
             ));
         }
         if let Some((field, v)) = h.non_finite() {
@@ -67,14 +71,14 @@ fn check_history(history: &[EpochRecord], path: &Path) -> Result<()> {
 
 /// Steps 0..n in order, exactly `expected` of them.
 fn check_steps(steps: &[StepRecord], expected: u64, path: &Path) -> Result<()> {
-    if let Some((i, s)) = steps
-        .iter()
-        .enumerate()
-        .find(|(i, s)| s.step != *i as u64)
-    {
+    if let Some((i, s)) = steps.iter().enumerate().find(|(i, s)| s.step != *i as u64) {
         return Err(store_err(
             path,
-            format!("line {} holds step {}, expected step {i} (records are not contiguous)", i + 1, s.step),
+            format!(
+                "line {} holds step {}, expected step {i} (records are not contiguous)",
+                i + 1,
+                s.step
+            ),
         ));
     }
     if steps.len() as u64 != expected {
@@ -97,7 +101,10 @@ pub(crate) fn final_records(rec: &RunRecord, dir: &RunDir) -> Result<()> {
                 .as_ref()
                 .ok_or_else(|| store_err(&dir.run_json(), "a finished run without metrics"))?;
             if let Some((field, v)) = m.non_finite() {
-                return Err(store_err(&dir.run_json(), format!("metrics.{field} is {v}")));
+                return Err(store_err(
+                    &dir.run_json(),
+                    format!("metrics.{field} is {v}"),
+                ));
             }
             if m.epochs_run == 0 || m.epochs_run > rec.config.num_epochs() {
                 return Err(store_err(

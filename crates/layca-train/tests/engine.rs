@@ -135,7 +135,10 @@ fn per_step_rates_equal_the_layca_rate() {
     let cfg = cfg(1);
     let tmp = tempfile::tempdir().unwrap();
     engine(tmp.path()).run(&cfg, small_data()).unwrap();
-    let steps = engine(tmp.path()).run_dir(&cfg, &small_data().identity).read_steps().unwrap();
+    let steps = engine(tmp.path())
+        .run_dir(&cfg, &small_data().identity)
+        .read_steps()
+        .unwrap();
     assert_eq!(steps.len(), 2);
     for s in &steps {
         for &r in &s.rates {
@@ -153,13 +156,24 @@ fn finished_run_is_reused_not_rerun() {
     let cfg = cfg(1);
     let tmp = tempfile::tempdir().unwrap();
     let first = engine(tmp.path()).run(&cfg, small_data()).unwrap();
-    let history = read(&engine(tmp.path()).run_dir(&cfg, &small_data().identity).history());
+    let history = read(
+        &engine(tmp.path())
+            .run_dir(&cfg, &small_data().identity)
+            .history(),
+    );
     // A rerun would stop after one step with `Interrupted`; a reuse returns the stored record.
     let mut e = engine(tmp.path());
     e.interrupt_after_steps = Some(1);
     let again = e.run(&cfg, small_data()).unwrap();
     assert_eq!(first, again);
-    assert_eq!(history, read(&engine(tmp.path()).run_dir(&cfg, &small_data().identity).history()));
+    assert_eq!(
+        history,
+        read(
+            &engine(tmp.path())
+                .run_dir(&cfg, &small_data().identity)
+                .history()
+        )
+    );
 }
 
 #[test]
@@ -186,7 +200,10 @@ fn nan_loss_ends_the_run_diverged_and_keeps_earlier_results() {
     // run.json is readable and holds no null; the history stops before the divergence.
     let text = String::from_utf8(read(&dir.run_json())).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert!(v["status"]["loss"].is_number() || v["status"]["loss"].is_string(), "{text}");
+    assert!(
+        v["status"]["loss"].is_number() || v["status"]["loss"].is_string(),
+        "{text}"
+    );
     assert_eq!(dir.record().unwrap().unwrap(), rec);
     assert_eq!(dir.read_history().unwrap().len(), epoch);
     // Final: the next call reuses it (an interrupt hook would fire on any rerun).

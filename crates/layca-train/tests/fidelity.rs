@@ -15,7 +15,13 @@ fn digits() -> &'static TaskData {
 }
 
 fn norm(t: &Tensor) -> f64 {
-    t.sqr().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap().sqrt() as f64
+    t.sqr()
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap()
+        .sqrt() as f64
 }
 
 fn kernel(path: &Path, name: &str) -> Tensor {
@@ -53,7 +59,11 @@ fn adapt_copy_replays_the_recorded_rates() {
     assert_eq!(got.len(), want.len());
     for (g, w) in got.iter().zip(&want) {
         for (a, b) in g.rates.iter().zip(&w.rates) {
-            assert!((a - b).abs() <= 1e-3 * b.abs() + 1e-7, "step {}: {a} vs {b}", g.step);
+            assert!(
+                (a - b).abs() <= 1e-3 * b.abs() + 1e-7,
+                "step {}: {a} vs {b}",
+                g.step
+            );
         }
     }
     // Adam's rates vary by layer and step: the replay is not a constant rate.
@@ -74,10 +84,17 @@ fn lars_starts_from_a_quarter_of_the_initialisation() {
     let fin = e.run_dir(&c, &digits().identity).final_weights();
     for name in ["dense0", "densef"] {
         let ratio = norm(&kernel(&fin, name)) / norm(&kernel(&init, name));
-        assert!((ratio - 0.25).abs() < 0.25 * 0.01, "{name}: norm ratio {ratio}");
+        assert!(
+            (ratio - 0.25).abs() < 0.25 * 0.01,
+            "{name}: norm ratio {ratio}"
+        );
     }
     let m = rec.metrics.unwrap();
-    assert!(m.end_rotation.iter().all(|&d| d > 1e-4), "{:?}", m.end_rotation);
+    assert!(
+        m.end_rotation.iter().all(|&d| d > 1e-4),
+        "{:?}",
+        m.end_rotation
+    );
 }
 
 /// Adam with `record_moments` records the 10/50/90th percentiles of each layer's second
@@ -94,7 +111,10 @@ fn adam_records_second_moment_percentiles() {
         let m = h.moments.as_ref().expect("moments recorded");
         assert_eq!(m.len(), 2);
         for [p10, p50, p90] in m {
-            assert!(0.0 <= *p10 && p10 <= p50 && p50 <= p90 && *p90 > 0.0, "{m:?}");
+            assert!(
+                0.0 <= *p10 && p10 <= p50 && p50 <= p90 && *p90 > 0.0,
+                "{m:?}"
+            );
         }
     }
     assert_ne!(history[0].moments, history[1].moments);
@@ -121,7 +141,12 @@ fn warmup_sets_the_rate_per_step() {
     for s in &steps {
         let f = ((s.epoch * 2 + s.batch) as f64 / 4.0).min(1.0);
         let want = rho * f + rho / 10.0 * (1.0 - f);
-        assert!((s.lr - want).abs() < 1e-15, "step {}: {} vs {want}", s.step, s.lr);
+        assert!(
+            (s.lr - want).abs() < 1e-15,
+            "step {}: {} vs {want}",
+            s.step,
+            s.lr
+        );
         // Layca rotates each kernel by the step's rate.
         assert!(s.rates.iter().all(|r| (r - s.lr).abs() < 1e-3 * s.lr));
     }
@@ -192,7 +217,9 @@ fn augmentation_on_a_cifar_task_is_seeded() {
 fn saturated_init(e: &Engine, c: &RunConfig, images: &Tensor) -> Tensor {
     let net = layca_models::build(c.task.spec().arch, e.init_seed, &Device::Cpu).unwrap();
     let last = net.kernels().pop().unwrap();
-    last.var.set(&(last.var.as_tensor() * 1e5).unwrap()).unwrap();
+    last.var
+        .set(&(last.var.as_tensor() * 1e5).unwrap())
+        .unwrap();
     let path = e.init_path(c);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     layca_models::save_weights(net.as_ref(), &path).unwrap();
@@ -219,7 +246,10 @@ fn relabel(data: &TaskData, logits: &Tensor, right: bool, tag: &str) -> TaskData
 #[test]
 fn finished_and_converged_stopping_rules_fire() {
     let data = cifar100(8, 4, 4);
-    for (right, reason, epochs_run) in [(true, StopReason::Finished, 1), (false, StopReason::Converged, 3)] {
+    for (right, reason, epochs_run) in [
+        (true, StopReason::Finished, 1),
+        (false, StopReason::Converged, 3),
+    ] {
         let tmp = tempfile::tempdir().unwrap();
         let e = engine(tmp.path());
         let mut c = RunConfig::layca(TaskId::C100Resnet, 0.1);
@@ -229,13 +259,25 @@ fn finished_and_converged_stopping_rules_fire() {
         let logits = saturated_init(&e, &c, &data.train.images);
         let d = relabel(&data, &logits, right, if right { "aaaa" } else { "bbbb" });
         let rec = e.run(&c, &d).unwrap();
-        assert_eq!(rec.status, RunStatus::Finished { reason }, "right = {right}");
+        assert_eq!(
+            rec.status,
+            RunStatus::Finished { reason },
+            "right = {right}"
+        );
         let m = rec.metrics.unwrap();
         assert_eq!(m.epochs_run, epochs_run);
         let history = e.run_dir(&c, &d.identity).read_history().unwrap();
-        let clipped = if right { -(1.0f64 - 1e-7).ln() } else { -(1e-7f64).ln() };
+        let clipped = if right {
+            -(1.0f64 - 1e-7).ln()
+        } else {
+            -(1e-7f64).ln()
+        };
         for h in &history {
-            assert!((h.train_loss - clipped).abs() < 1e-4 * clipped.max(1e-3), "{}", h.train_loss);
+            assert!(
+                (h.train_loss - clipped).abs() < 1e-4 * clipped.max(1e-3),
+                "{}",
+                h.train_loss
+            );
         }
     }
 }

@@ -38,8 +38,14 @@ fn runs_on_different_data_never_share_a_directory() {
     let dir_b = engine(tmp.path()).run_dir(&c, &data_b().identity);
     std::fs::remove_dir_all(dir_b.root()).unwrap();
     std::fs::rename(dir_a.root(), dir_b.root()).unwrap();
-    let err = engine(tmp.path()).run(&c, data_b()).unwrap_err().to_string();
-    assert!(err.contains("data.fingerprint") && err.contains("run.json"), "{err}");
+    let err = engine(tmp.path())
+        .run(&c, data_b())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("data.fingerprint") && err.contains("run.json"),
+        "{err}"
+    );
 }
 
 /// Point 7: a directory holding another configuration names the differing field.
@@ -54,7 +60,10 @@ fn a_directory_with_another_config_names_the_field() {
     let mut rec = dir.record().unwrap().unwrap();
     rec.config = other.canonical();
     layca_train::store::write_json_atomic(&dir.run_json(), &rec).unwrap();
-    let err = engine(tmp.path()).run(&c, data_a()).unwrap_err().to_string();
+    let err = engine(tmp.path())
+        .run(&c, data_a())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("rho0") && !err.contains("alpha"), "{err}");
 }
 
@@ -70,8 +79,14 @@ fn resume_refuses_records_short_of_the_checkpoint() {
         assert!(e.run(&c, data_a()).is_err());
         let dir = engine(tmp.path()).run_dir(&c, &data_a().identity);
         keep_lines(&dir.root().join(file), 1);
-        let err = engine(tmp.path()).run(&c, data_a()).unwrap_err().to_string();
-        assert!(err.contains(file) && err.contains("incomplete"), "{file}: {err}");
+        let err = engine(tmp.path())
+            .run(&c, data_a())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(file) && err.contains("incomplete"),
+            "{file}: {err}"
+        );
     }
 }
 
@@ -87,19 +102,37 @@ fn a_finished_run_with_bad_records_is_not_reused() {
     let steps = std::fs::read_to_string(dir.steps()).unwrap();
 
     keep_lines(&dir.history(), 2);
-    let err = engine(tmp.path()).run(&c, data_a()).unwrap_err().to_string();
-    assert!(err.contains("history.jsonl") && err.contains("holds 2 epochs"), "{err}");
+    let err = engine(tmp.path())
+        .run(&c, data_a())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("history.jsonl") && err.contains("holds 2 epochs"),
+        "{err}"
+    );
 
     let mut lines: Vec<&str> = history.lines().collect();
     lines.swap(0, 1);
     std::fs::write(dir.history(), lines.join("\n") + "\n").unwrap();
-    let err = engine(tmp.path()).run(&c, data_a()).unwrap_err().to_string();
-    assert!(err.contains("history.jsonl") && err.contains("contiguous"), "{err}");
+    let err = engine(tmp.path())
+        .run(&c, data_a())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("history.jsonl") && err.contains("contiguous"),
+        "{err}"
+    );
 
     std::fs::write(dir.history(), &history).unwrap();
     keep_lines(&dir.steps(), 4);
-    let err = engine(tmp.path()).run(&c, data_a()).unwrap_err().to_string();
-    assert!(err.contains("steps.jsonl") && err.contains("expected 6"), "{err}");
+    let err = engine(tmp.path())
+        .run(&c, data_a())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("steps.jsonl") && err.contains("expected 6"),
+        "{err}"
+    );
 
     std::fs::write(dir.steps(), &steps).unwrap();
     assert!(engine(tmp.path()).run(&c, data_a()).is_ok());
@@ -130,7 +163,10 @@ fn non_finite_evaluation_ends_the_run_diverged() {
     let dir = engine(tmp.path()).run_dir(&c, &data.identity);
     let text = std::fs::read_to_string(dir.run_json()).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert!(v["status"]["loss"].is_number() || v["status"]["loss"].is_string(), "{text}");
+    assert!(
+        v["status"]["loss"].is_number() || v["status"]["loss"].is_string(),
+        "{text}"
+    );
     assert_eq!(dir.record().unwrap().unwrap(), rec);
     assert!(dir.read_history().unwrap().is_empty());
     // Reused (validated) on the next call.
@@ -156,14 +192,22 @@ fn plain_adam_trains_biases_and_bn_parameters() {
     let init = e.init_path(&c);
     let fin = e.run_dir(&c, &data_a().identity).final_weights();
     for name in ["dense0.bias", "bn0.gamma", "bn0.beta"] {
-        assert_ne!(tensor_of(&init, name), tensor_of(&fin, name), "{name} unchanged");
+        assert_ne!(
+            tensor_of(&init, name),
+            tensor_of(&fin, name),
+            "{name} unchanged"
+        );
     }
     let mut frozen = c.clone();
     frozen.other_params = Some(layca_optim::OtherParams::Frozen);
     e.run(&frozen, data_a()).unwrap();
     let fin = e.run_dir(&frozen, &data_a().identity).final_weights();
     for name in ["dense0.bias", "bn0.gamma", "bn0.beta"] {
-        assert_eq!(tensor_of(&init, name), tensor_of(&fin, name), "{name} changed");
+        assert_eq!(
+            tensor_of(&init, name),
+            tensor_of(&fin, name),
+            "{name} changed"
+        );
     }
     assert_ne!(tensor_of(&init, "dense0"), tensor_of(&fin, "dense0"));
 }
@@ -174,7 +218,10 @@ fn a_train_limit_other_than_the_data_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let mut c = cfg(1);
     c.train_limit = Some(1000);
-    let err = engine(tmp.path()).run(&c, data_a()).unwrap_err().to_string();
+    let err = engine(tmp.path())
+        .run(&c, data_a())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("train_limit"), "{err}");
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
@@ -185,6 +232,12 @@ fn a_last_batch_of_one_image_is_refused_up_front() {
     let tmp = tempfile::tempdir().unwrap();
     let mut c = cfg(1);
     c.batch_size = Some(1999);
-    let err = engine(tmp.path()).run(&c, data_a()).unwrap_err().to_string();
-    assert!(err.contains("batch_size") && err.contains("last batch of 1"), "{err}");
+    let err = engine(tmp.path())
+        .run(&c, data_a())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("batch_size") && err.contains("last batch of 1"),
+        "{err}"
+    );
 }
