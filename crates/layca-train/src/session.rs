@@ -362,6 +362,13 @@ impl<'a> Session<'a> {
         Ok(penalty * self.cfg.l2)
     }
 
+    /// Loss and accuracy on `ds` in eval mode; the loss includes the L2 penalty, as Keras'
+    /// `evaluate` (and its validation loss) adds the regularisers to the reported loss.
+    fn evaluate(&self, ds: &layca_data::TensorDataset) -> Result<(f64, f64)> {
+        let (loss, acc) = evaluate(self.net.as_ref(), ds, self.engine.eval_batch)?;
+        Ok((loss + self.l2_penalty()?, acc))
+    }
+
     /// Recorder: rotation to init (and second-moment percentiles) after the epoch's first step.
     fn first_step_records(&self, sums: &mut EpochSums) -> Result<()> {
         sums.rotation = self
@@ -405,10 +412,9 @@ impl<'a> Session<'a> {
         let train_loss = sums.loss / sums.seen as f64;
         let train_acc = sums.correct / sums.seen as f64;
         let t_train = t_epoch.elapsed();
-        let eval_batch = self.engine.eval_batch;
-        let (test_loss, test_acc) = evaluate(self.net.as_ref(), &self.data.test, eval_batch)?;
+        let (test_loss, test_acc) = self.evaluate(&self.data.test)?;
         let (val_loss, val_acc) = match &self.data.val {
-            Some(v) => evaluate(self.net.as_ref(), v, eval_batch)?,
+            Some(v) => self.evaluate(v)?,
             None => (test_loss, test_acc),
         };
         self.bar.set_message(format!(
@@ -541,7 +547,7 @@ impl<'a> Session<'a> {
         let best = self.dir.best_weights();
         let (test_loss, test_acc) = if self.spec.best_val_checkpoint && best.exists() {
             layca_models::load_weights(self.net.as_ref(), &best)?;
-            evaluate(self.net.as_ref(), &self.data.test, self.engine.eval_batch)?
+            self.evaluate(&self.data.test)?
         } else {
             (last.test_loss, last.test_acc)
         };

@@ -281,3 +281,36 @@ fn finished_and_converged_stopping_rules_fire() {
         }
     }
 }
+
+/// The reported training loss includes λ·Σw² over the kernels with L2, as Keras reports it;
+/// the ResNet dense head is exempt (spec: no regulariser on it) and adds nothing.
+#[test]
+fn the_reported_loss_includes_the_l2_penalty_without_the_exempt_head() {
+    let data = cifar100(8, 4, 4);
+    let run = |l2: f64| {
+        let tmp = tempfile::tempdir().unwrap();
+        let e = engine(tmp.path());
+        let mut c = RunConfig::layca(TaskId::C100Resnet, 0.1);
+        c.control = ControlKind::None;
+        c.epochs = Some(1);
+        c.batch_size = Some(8); // one step: its loss is computed at the initial weights
+        c.l2 = l2;
+        c.stopping = false;
+        let rec = e.run(&c, &data).unwrap();
+        let net = e.build_initialised(&c).unwrap();
+        let exempt = net.l2_exempt();
+        assert_eq!(exempt, vec!["dense".to_string()]);
+        let penalty: f64 = net
+            .kernels()
+            .iter()
+            .filter(|k| !exempt.contains(&k.name))
+            .map(|k| norm(k.var.as_tensor()).powi(2))
+            .sum();
+        (rec.metrics.unwrap().train_loss, l2 * penalty)
+    };
+    let (plain, _) = run(0.0);
+    let (with_l2, penalty) = run(1e-3);
+    assert!(penalty > 0.0);
+    let diff = with_l2 - plain;
+    assert!((diff - penalty).abs() < 1e-4 * penalty, "{diff} vs {penalty}");
+}
