@@ -312,5 +312,8 @@ fn the_reported_loss_includes_the_l2_penalty_without_the_exempt_head() {
     let (with_l2, penalty) = run(1e-3);
     assert!(penalty > 0.0);
     let diff = with_l2 - plain;
-    assert!((diff - penalty).abs() < 1e-4 * penalty, "{diff} vs {penalty}");
+    assert!(
+        (diff - penalty).abs() < 1e-4 * penalty,
+        "{diff} vs {penalty}"
+    );
 }
