@@ -156,10 +156,37 @@ impl<'a> Session<'a> {
             last_checkpoint: std::time::Instant::now(),
             spec,
         };
+        s.check_replay()?;
         s.resume_or_create()?;
         write_json_atomic(&s.dir.run_json(), &s.record)?;
         s.bar = s.progress_bar();
         Ok(s)
+    }
+
+    /// AdaptCopy: the source must have recorded one rate per kernel for every step of this run
+    /// (checked up front, not at the first missing step).
+    fn check_replay(&self) -> Result<()> {
+        let Some(rep) = &self.replay else {
+            return Ok(());
+        };
+        let needed = self.epochs * self.steps_per_epoch;
+        let bad = |why: String| TrainError::config("control.adapt-copy.source", why);
+        if rep.len() < needed {
+            return Err(bad(format!(
+                "the recorded run has {} steps; this run needs {needed} ({} epochs × {})",
+                rep.len(),
+                self.epochs,
+                self.steps_per_epoch
+            )));
+        }
+        if let Some(r) = rep.iter().find(|r| r.len() != self.kernels.len()) {
+            return Err(bad(format!(
+                "recorded steps hold {} rates; the network has {} kernels",
+                r.len(),
+                self.kernels.len()
+            )));
+        }
+        Ok(())
     }
 
     /// Loads the last checkpoint (weights, optimizer state, records truncated to it, checked

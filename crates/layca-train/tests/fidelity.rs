@@ -68,6 +68,14 @@ fn adapt_copy_replays_the_recorded_rates() {
     }
     // Adam's rates vary by layer and step: the replay is not a constant rate.
     assert!(want.iter().any(|s| (s.rates[0] - s.rates[1]).abs() > 1e-6));
+    // A copy longer than its source is refused before training.
+    let mut longer = copy.clone();
+    longer.epochs = Some(3);
+    let err = e.run(&longer, digits()).unwrap_err().to_string();
+    assert!(
+        err.contains("adapt-copy") && err.contains("has 4 steps"),
+        "{err}"
+    );
 }
 
 /// LARS starts from the shared initialisation scaled by 1/4 (spec §4.5) and keeps the norms
