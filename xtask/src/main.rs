@@ -73,7 +73,7 @@ enum Cmd {
     /// Print, per task, the number of kernel layers, parameter count and ordered kernel names.
     Models,
     /// Train one run and print its record.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Images/s of a full training step: stock candle vs layca-ops (vs PyTorch if installed).
     Bench(bench::BenchArgs),
 }

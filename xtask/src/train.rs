@@ -46,6 +46,12 @@ pub struct TrainArgs {
     /// Mini-batch size (default: the task's).
     #[arg(long)]
     pub batch_size: Option<usize>,
+    /// Divide every layer's width by this (1 = the paper's networks).
+    #[arg(long, default_value_t = 1)]
+    pub width_divisor: usize,
+    /// Keep this many training images (a seeded class-balanced subset).
+    #[arg(long)]
+    pub train_limit: Option<usize>,
     /// Seed of data order / augmentation / dropout.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -119,6 +125,8 @@ pub fn config(a: &TrainArgs) -> Result<RunConfig> {
     cfg.epochs = a.epochs;
     cfg.batch_size = a.batch_size;
     cfg.seed = a.seed;
+    cfg.width_divisor = a.width_divisor;
+    cfg.train_limit = a.train_limit;
     cfg.other_params = other_params(a.other_params.as_deref())?;
     cfg.record_steps = a.record_steps;
     cfg.record_moments = a.record_moments;

@@ -593,7 +593,8 @@ mod tests {
     #[test]
     fn run_ids_cover_every_result_affecting_field() {
         let base = RunConfig::layca(TaskId::Mnist, 0.11111111);
-        let variants: Vec<(&str, Box<dyn Fn(&mut RunConfig)>)> = vec![
+        type Change = Box<dyn Fn(&mut RunConfig)>;
+        let variants: Vec<(&str, Change)> = vec![
             ("rho0 beyond 7 digits", Box::new(|c| c.rho0 = 0.11111112)),
             ("alpha beyond 7 digits", Box::new(|c| c.alpha = 0.123456781)),
             (

@@ -15,16 +15,6 @@ pub enum TrainError {
     /// The task name is not in the registry.
     #[error("unknown task `{0}` (known: {known})", known = crate::task::TaskId::names().join(", "))]
     UnknownTask(String),
-    /// The loss became NaN or infinite.
-    #[error("non-finite training loss ({loss}) at epoch {epoch}, step {step}: the run is stopped, earlier results are kept")]
-    NonFiniteLoss {
-        /// 0-based epoch.
-        epoch: usize,
-        /// Global step index.
-        step: u64,
-        /// The loss value.
-        loss: f64,
-    },
     /// Run-store file error.
     #[error("{path}: {reason}")]
     Store {

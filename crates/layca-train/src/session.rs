@@ -156,10 +156,37 @@ impl<'a> Session<'a> {
             last_checkpoint: std::time::Instant::now(),
             spec,
         };
+        s.check_replay()?;
         s.resume_or_create()?;
         write_json_atomic(&s.dir.run_json(), &s.record)?;
         s.bar = s.progress_bar();
         Ok(s)
+    }
+
+    /// AdaptCopy: the source must have recorded one rate per kernel for every step of this run
+    /// (checked up front, not at the first missing step).
+    fn check_replay(&self) -> Result<()> {
+        let Some(rep) = &self.replay else {
+            return Ok(());
+        };
+        let needed = self.epochs * self.steps_per_epoch;
+        let bad = |why: String| TrainError::config("control.adapt-copy.source", why);
+        if rep.len() < needed {
+            return Err(bad(format!(
+                "the recorded run has {} steps; this run needs {needed} ({} epochs × {})",
+                rep.len(),
+                self.epochs,
+                self.steps_per_epoch
+            )));
+        }
+        if let Some(r) = rep.iter().find(|r| r.len() != self.kernels.len()) {
+            return Err(bad(format!(
+                "recorded steps hold {} rates; the network has {} kernels",
+                r.len(),
+                self.kernels.len()
+            )));
+        }
+        Ok(())
     }
 
     /// Loads the last checkpoint (weights, optimizer state, records truncated to it, checked
@@ -362,6 +389,13 @@ impl<'a> Session<'a> {
         Ok(penalty * self.cfg.l2)
     }
 
+    /// Loss and accuracy on `ds` in eval mode; the loss includes the L2 penalty, as Keras'
+    /// `evaluate` (and its validation loss) adds the regularisers to the reported loss.
+    fn evaluate(&self, ds: &layca_data::TensorDataset) -> Result<(f64, f64)> {
+        let (loss, acc) = evaluate(self.net.as_ref(), ds, self.engine.eval_batch)?;
+        Ok((loss + self.l2_penalty()?, acc))
+    }
+
     /// Recorder: rotation to init (and second-moment percentiles) after the epoch's first step.
     fn first_step_records(&self, sums: &mut EpochSums) -> Result<()> {
         sums.rotation = self
@@ -402,30 +436,8 @@ impl<'a> Session<'a> {
         sums: EpochSums,
         t_epoch: std::time::Instant,
     ) -> Result<std::result::Result<Option<StopReason>, Divergence>> {
-        let train_loss = sums.loss / sums.seen as f64;
-        let train_acc = sums.correct / sums.seen as f64;
         let t_train = t_epoch.elapsed();
-        let eval_batch = self.engine.eval_batch;
-        let (test_loss, test_acc) = evaluate(self.net.as_ref(), &self.data.test, eval_batch)?;
-        let (val_loss, val_acc) = match &self.data.val {
-            Some(v) => evaluate(self.net.as_ref(), v, eval_batch)?,
-            None => (test_loss, test_acc),
-        };
-        self.bar.set_message(format!(
-            "epoch {epoch} loss {train_loss:.4} acc {train_acc:.4} val {val_acc:.4}"
-        ));
-        let rec = EpochRecord {
-            epoch,
-            lr: self.schedule.rate(epoch, 0, self.steps_per_epoch),
-            train_loss,
-            train_acc,
-            val_loss,
-            val_acc,
-            test_loss,
-            test_acc,
-            rotation: sums.rotation,
-            moments: sums.moments,
-        };
+        let rec = self.epoch_record(epoch, sums)?;
         if let Some((field, value)) = rec.non_finite() {
             tracing::warn!(
                 epoch,
@@ -439,23 +451,10 @@ impl<'a> Session<'a> {
                 loss: value,
             }));
         }
-        tracing::debug!(
-            epoch,
-            train_loss,
-            train_acc,
-            val_acc,
-            test_acc,
-            "epoch done"
-        );
+        let (val_acc, train_acc) = (rec.val_acc, rec.train_acc);
+        self.train_losses.push(rec.train_loss);
         self.history.push(rec);
-        self.train_losses.push(train_loss);
-        if val_acc > self.state.best_val_acc {
-            self.state.best_val_acc = val_acc;
-            self.state.best_val_epoch = epoch;
-            if self.spec.best_val_checkpoint {
-                layca_models::save_weights(self.net.as_ref(), self.dir.best_weights())?;
-            }
-        }
+        self.track_best_validation(epoch, val_acc)?;
         self.state.next_epoch = epoch + 1;
         let stop = if self.cfg.stopping {
             self.spec
@@ -465,14 +464,7 @@ impl<'a> Session<'a> {
             None
         };
         let t_eval = t_epoch.elapsed();
-        let due = self.last_checkpoint.elapsed() >= self.engine.checkpoint_interval;
-        if due || stop.is_some() || epoch + 1 == self.epochs {
-            self.checkpoint()?;
-            self.last_checkpoint = std::time::Instant::now();
-        } else {
-            // Records only; a resume truncates them back to the last checkpoint.
-            write_jsonl_atomic(&self.dir.history(), &self.history)?;
-        }
+        self.store_epoch(epoch, stop.is_some())?;
         tracing::debug!(
             epoch,
             train_s = t_train.as_secs_f64(),
@@ -484,6 +476,66 @@ impl<'a> Session<'a> {
             tracing::info!(epoch, ?reason, "stopping criterion fired");
         }
         Ok(Ok(stop))
+    }
+
+    /// The epoch's record: running training metrics, evaluation on the test (and validation)
+    /// set, the recorders' first-step values.
+    fn epoch_record(&self, epoch: usize, sums: EpochSums) -> Result<EpochRecord> {
+        let train_loss = sums.loss / sums.seen as f64;
+        let train_acc = sums.correct / sums.seen as f64;
+        let (test_loss, test_acc) = self.evaluate(&self.data.test)?;
+        let (val_loss, val_acc) = match &self.data.val {
+            Some(v) => self.evaluate(v)?,
+            None => (test_loss, test_acc),
+        };
+        self.bar.set_message(format!(
+            "epoch {epoch} loss {train_loss:.4} acc {train_acc:.4} val {val_acc:.4}"
+        ));
+        tracing::debug!(
+            epoch,
+            train_loss,
+            train_acc,
+            val_acc,
+            test_acc,
+            "epoch done"
+        );
+        Ok(EpochRecord {
+            epoch,
+            lr: self.schedule.rate(epoch, 0, self.steps_per_epoch),
+            train_loss,
+            train_acc,
+            val_loss,
+            val_acc,
+            test_loss,
+            test_acc,
+            rotation: sums.rotation,
+            moments: sums.moments,
+        })
+    }
+
+    /// Best validation accuracy so far (and its weights, for tasks that test with them).
+    fn track_best_validation(&mut self, epoch: usize, val_acc: f64) -> Result<()> {
+        if val_acc > self.state.best_val_acc {
+            self.state.best_val_acc = val_acc;
+            self.state.best_val_epoch = epoch;
+            if self.spec.best_val_checkpoint {
+                layca_models::save_weights(self.net.as_ref(), self.dir.best_weights())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A checkpoint when due (interval elapsed, a stopping rule fired, last epoch), else the
+    /// history only (a resume truncates it back to the last checkpoint).
+    fn store_epoch(&mut self, epoch: usize, stopping: bool) -> Result<()> {
+        let due = self.last_checkpoint.elapsed() >= self.engine.checkpoint_interval;
+        if due || stopping || epoch + 1 == self.epochs {
+            self.checkpoint()?;
+            self.last_checkpoint = std::time::Instant::now();
+            Ok(())
+        } else {
+            write_jsonl_atomic(&self.dir.history(), &self.history)
+        }
     }
 
     /// Records first, then the checkpoint files in a fresh directory, then the pointer (the
@@ -541,7 +593,7 @@ impl<'a> Session<'a> {
         let best = self.dir.best_weights();
         let (test_loss, test_acc) = if self.spec.best_val_checkpoint && best.exists() {
             layca_models::load_weights(self.net.as_ref(), &best)?;
-            evaluate(self.net.as_ref(), &self.data.test, self.engine.eval_batch)?
+            self.evaluate(&self.data.test)?
         } else {
             (last.test_loss, last.test_acc)
         };

@@ -97,15 +97,16 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// Global learning rate at the start of the epoch.
     pub lr: f64,
-    /// Batch-size-weighted running mean of the training loss over the epoch (train mode, incl. L2).
+    /// Batch-size-weighted running mean of the training loss over the epoch (train mode, Keras'
+    /// clipped cross-entropy plus the L2 penalty λ·Σw² of the kernels with L2).
     pub train_loss: f64,
     /// Running training accuracy over the epoch (train mode), as Keras reports it.
     pub train_acc: f64,
-    /// Validation loss (eval mode).
+    /// Validation loss (eval mode, Keras' clipped cross-entropy plus the L2 penalty).
     pub val_loss: f64,
     /// Validation accuracy.
     pub val_acc: f64,
-    /// Test loss (eval mode, current weights).
+    /// Test loss (eval mode, current weights, plus the L2 penalty).
     pub test_loss: f64,
     /// Test accuracy (current weights).
     pub test_acc: f64,
