@@ -47,6 +47,9 @@ pub struct DataIdentity {
     /// The `train_limit` that cut the training split (`None`: the whole split is used, also
     /// when the requested limit was not below its size).
     pub train_limit: Option<usize>,
+    /// The `eval_limit` that cut the validation and test splits (`None`: whole splits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_limit: Option<usize>,
     /// Images in the training / validation / test splits.
     pub n_train: usize,
     /// Validation images (0 when the test set doubles as validation).
@@ -116,6 +119,7 @@ struct Splits {
     val: Option<Dataset>,
     test: Dataset,
     train_limit: Option<usize>,
+    eval_limit: Option<usize>,
 }
 
 /// Loads the task's data with the paper's preprocessing: one scalar mean/std over all pixels
@@ -143,6 +147,19 @@ pub fn load_task_data(
     train_limit: Option<usize>,
     device: &Device,
 ) -> Result<TaskData> {
+    load_task_data_limited(task, source, train_limit, None, device)
+}
+
+/// [`load_task_data`], with the validation and test splits also cut to `eval_limit` images each
+/// (seeded class-balanced subsets, recorded in the identity): the `cpu` scale of the figures,
+/// whose evaluation would otherwise cost more than its training.
+pub fn load_task_data_limited(
+    task: TaskId,
+    source: &DataSource,
+    train_limit: Option<usize>,
+    eval_limit: Option<usize>,
+    device: &Device,
+) -> Result<TaskData> {
     let kind = task.spec().dataset;
     let mut splits = match (kind, source) {
         (DatasetKind::Mnist, DataSource::Embedded | DataSource::StandIn) => embedded_splits()?,
@@ -154,7 +171,35 @@ pub fn load_task_data(
     if let Some(n) = train_limit {
         limit_train(&mut splits, n)?;
     }
+    if let Some(n) = eval_limit {
+        limit_eval(&mut splits, n)?;
+    }
     splits.into_task_data(device)
+}
+
+/// Keeps seeded class-balanced subsets of at most `n` validation and `n` test images.
+fn limit_eval(s: &mut Splits, n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(TrainError::config(
+            "eval_limit",
+            "0 evaluation images: the limit must be at least 1",
+        ));
+    }
+    let mut cut = false;
+    if n < s.test.len() {
+        s.test = s.test.balanced_subset(n, DATA_SEED)?;
+        cut = true;
+    }
+    if let Some(v) = s.val.as_mut().filter(|v| n < v.len()) {
+        *v = v.balanced_subset(n, DATA_SEED)?;
+        cut = true;
+    }
+    if cut {
+        s.eval_limit = Some(n);
+        s.steps
+            .push(format!("eval_limit {n} class-balanced seed {DATA_SEED}"));
+    }
+    Ok(())
 }
 
 fn not_embedded(task: TaskId, kind: DatasetKind) -> TrainError {
@@ -179,6 +224,7 @@ fn embedded_splits() -> Result<Splits> {
         val: None,
         test,
         train_limit: None,
+        eval_limit: None,
     })
 }
 
@@ -206,6 +252,7 @@ fn standin_splits(kind: DatasetKind) -> Result<Splits> {
         val: Some(val),
         test,
         train_limit: None,
+        eval_limit: None,
     })
 }
 
@@ -245,6 +292,7 @@ fn official_splits(
             val: None,
             test,
             train_limit: None,
+            eval_limit: None,
         });
     }
     let (train, val) = train.split_validation(VALIDATION_FRACTION, DATA_SEED)?;
@@ -259,6 +307,7 @@ fn official_splits(
         val: Some(val),
         test,
         train_limit: None,
+        eval_limit: None,
     })
 }
 
@@ -341,6 +390,7 @@ impl Splits {
             &self.test,
         );
         identity.train_limit = self.train_limit;
+        identity.eval_limit = self.eval_limit;
         identity.fingerprint = fingerprint_with_norm(&identity.fingerprint, self.norm);
         let val = match &self.val {
             Some(v) => Some(TensorDataset::new(v, self.norm, device)?),
@@ -412,6 +462,7 @@ pub fn identity(
     DataIdentity {
         source: source.to_string(),
         train_limit: None,
+        eval_limit: None,
         n_train: train.len(),
         n_val: val.map_or(0, Dataset::len),
         n_test: test.len(),

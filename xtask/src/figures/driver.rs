@@ -8,7 +8,7 @@ use crate::progress::RunsBar;
 use crate::runner::{self, Job, Outcome};
 use crate::Common;
 use anyhow::{bail, Context, Result};
-use layca_train::data::{load_task_data, DataSource};
+use layca_train::data::{load_task_data_limited, DataSource};
 use layca_train::{ControlKind, DatasetKind, Engine, RunConfig, RunStatus, TaskData, TaskId};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -136,12 +136,12 @@ pub fn smoke_data(runs: &Path) -> Result<PathBuf> {
     Ok(root)
 }
 
-/// Data sets are loaded once per (data set, training subset).
-type DataKey = (String, Option<usize>);
+/// Data sets are loaded once per (data set, training subset, evaluation subset).
+type DataKey = (String, Option<usize>, Option<usize>);
 
-fn data_key(cfg: &RunConfig) -> DataKey {
-    let kind: DatasetKind = cfg.task.spec().dataset;
-    (format!("{kind:?}"), cfg.train_limit)
+fn data_key(run: &FigRun) -> DataKey {
+    let kind: DatasetKind = run.cfg.task.spec().dataset;
+    (format!("{kind:?}"), run.cfg.train_limit, run.eval_limit)
 }
 
 /// Loads each (data set, training subset) the runs need, once.
@@ -152,13 +152,14 @@ fn load_all_data(
 ) -> Result<BTreeMap<DataKey, Arc<TaskData>>> {
     let mut out = BTreeMap::new();
     for run in plans.iter().flat_map(|p| &p.runs) {
-        let key = data_key(&run.cfg);
+        let key = data_key(run);
         if out.contains_key(&key) {
             continue;
         }
         let task = run.cfg.task;
-        let data = load_task_data(task, source, run.cfg.train_limit, device)
-            .with_context(|| format!("loading the data of task {}", task.name()))?;
+        let data =
+            load_task_data_limited(task, source, run.cfg.train_limit, run.eval_limit, device)
+                .with_context(|| format!("loading the data of task {}", task.name()))?;
         tracing::info!(task = task.name(), data = %data.identity.source, n_train = data.identity.n_train, "data loaded");
         out.insert(key, Arc::new(data));
     }
@@ -188,7 +189,7 @@ fn train_all(
                 .filter(|r| r.replays.is_some() == (wave == 1))
             {
                 let cfg = resolve_replay(&engine, plan, run, data, &outcomes)?;
-                let d = data[&data_key(&cfg)].clone();
+                let d = data[&data_key(run)].clone();
                 let id = engine
                     .run_dir(&cfg, &d.identity)
                     .root()
@@ -238,7 +239,7 @@ fn resolve_replay(
         .iter()
         .find(|r| &r.key == src_key)
         .with_context(|| format!("{} replays unknown run {src_key}", run.key))?;
-    let dir = engine.run_dir(&src.cfg, &data[&data_key(&src.cfg)].identity);
+    let dir = engine.run_dir(&src.cfg, &data[&data_key(src)].identity);
     let id = dir.root().display().to_string();
     if !matches!(outcomes.get(&id), Some(Outcome::Done(_))) {
         tracing::warn!(run = %run.key, source = %src_key, "the replayed run has no records");
@@ -269,7 +270,7 @@ fn render_one(
     let mut results = Results::default();
     for run in &plan.runs {
         let cfg = resolve_replay(engine, plan, run, data, outcomes)?;
-        let identity = &data[&data_key(&cfg)].identity;
+        let identity = &data[&data_key(run)].identity;
         let dir = engine.run_dir(&cfg, identity);
         let rec = match outcomes.get(&dir.root().display().to_string()) {
             Some(Outcome::Done(rec)) => rec.clone(),
@@ -318,7 +319,7 @@ fn figure_json(
         .runs
         .iter()
         .map(|r| {
-            let id = &data[&data_key(&r.cfg)].identity;
+            let id = &data[&data_key(r)].identity;
             (r.cfg.task.name(), serde_json::json!(id))
         })
         .collect();

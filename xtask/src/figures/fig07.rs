@@ -44,6 +44,7 @@ fn adapt_copy(task: TaskId) -> FigRun {
         key: format!("{}/adapt-copy", task.name()),
         cfg,
         replays: Some(src.key),
+        eval_limit: None,
     }
 }
 

@@ -41,6 +41,8 @@ pub struct FigRun {
     /// For AdaptCopy runs: the key of the run whose per-step rates are replayed. The driver
     /// trains that run first and fills in `cfg.control`'s source directory.
     pub replays: Option<String>,
+    /// Validation and test images kept (set by the scale; `None` = whole splits).
+    pub eval_limit: Option<usize>,
 }
 
 impl FigRun {
@@ -50,6 +52,7 @@ impl FigRun {
             key: key.into(),
             cfg,
             replays: None,
+            eval_limit: None,
         }
     }
 }

@@ -23,6 +23,10 @@ pub enum Scale {
     Smoke,
 }
 
+/// Validation and test images of every `cpu`-scale run (evaluating 5,000–10,000 images each
+/// epoch would cost more than training on 1,000–2,000).
+pub const CPU_EVAL_LIMIT: usize = 1000;
+
 /// The mini-batch of the `smoke` scale.
 pub const SMOKE_BATCH: usize = 32;
 
@@ -33,6 +37,8 @@ pub struct TaskScale {
     pub width_divisor: usize,
     /// Training images kept (class-balanced subset); `None` = all.
     pub train_limit: Option<usize>,
+    /// Validation and test images kept (class-balanced subsets); `None` = all.
+    pub eval_limit: Option<usize>,
     /// Epochs (and decay milestones, warmup lengths) multiplied by this.
     pub epoch_factor: f64,
     /// Epochs of every run when set (smoke), instead of the factor.
@@ -46,6 +52,7 @@ impl TaskScale {
     pub const IDENTITY: TaskScale = TaskScale {
         width_divisor: 1,
         train_limit: None,
+        eval_limit: None,
         epoch_factor: 1.0,
         fixed_epochs: None,
         batch_size: None,
@@ -67,6 +74,7 @@ impl Scale {
         let cpu = |width_divisor, train_limit, epoch_factor| TaskScale {
             width_divisor,
             train_limit: Some(train_limit),
+            eval_limit: Some(CPU_EVAL_LIMIT),
             epoch_factor,
             fixed_epochs: None,
             batch_size: None,
@@ -77,11 +85,12 @@ impl Scale {
             (Scale::Cpu, TaskId::C100Resnet) => cpu(4, 2000, 0.2),
             (Scale::Cpu, TaskId::TinyCnn) => cpu(8, 2000, 0.2),
             (Scale::Cpu, TaskId::C10Cnn2) => cpu(8, 2000, 0.1),
-            (Scale::Cpu, TaskId::C100Wrn) => cpu(10, 1000, 0.1),
-            (Scale::Cpu, TaskId::C10Resnet110) => cpu(4, 1000, 0.2),
+            (Scale::Cpu, TaskId::C100Wrn) => cpu(16, 1000, 0.1),
+            (Scale::Cpu, TaskId::C10Resnet110) => cpu(8, 1000, 0.2),
             (Scale::Smoke, _) => TaskScale {
                 width_divisor: 16,
                 train_limit: None,
+                eval_limit: None,
                 epoch_factor: 1.0,
                 fixed_epochs: Some(2),
                 batch_size: Some(SMOKE_BATCH),
