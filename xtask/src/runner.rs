@@ -22,7 +22,7 @@ pub struct Job {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// The run's record: finished, or diverged (its status says which).
-    Done(RunRecord),
+    Done(Box<RunRecord>),
     /// The engine returned an error.
     Failed(String),
     /// Not started (a worker thread panicked).
@@ -45,7 +45,7 @@ pub fn run_all(
                 let Some(job) = jobs.get(i) else { break };
                 bar.start(&job.label);
                 let outcome = match engine.run(&job.cfg, &job.data) {
-                    Ok(rec) => Outcome::Done(rec),
+                    Ok(rec) => Outcome::Done(Box::new(rec)),
                     Err(e) => {
                         tracing::error!(run = %job.label, "run failed: {e}");
                         Outcome::Failed(e.to_string())

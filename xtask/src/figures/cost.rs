@@ -36,6 +36,25 @@ pub fn gpu_seconds(cfg: &RunConfig) -> f64 {
     secs * cfg.num_epochs() as f64 / epochs as f64 * data * width
 }
 
+/// Seconds per epoch of each task at the `cpu` scale on this project's 2-core machine (one run
+/// at a time; measured with `RUST_LOG=layca_train=debug`, training plus evaluation).
+fn cpu_epoch_seconds(task: TaskId) -> f64 {
+    match task {
+        TaskId::C10Cnn1 => 2.2,
+        TaskId::C100Resnet => 3.5,
+        TaskId::TinyCnn => 2.6,
+        TaskId::C10Cnn2 => 1.6,
+        TaskId::C100Wrn => 3.0,
+        TaskId::C10Resnet110 => 4.0,
+        TaskId::Mnist => 0.4,
+    }
+}
+
+/// Estimated seconds of a reduced (`cpu` or `smoke`) run on this project's 2-core machine.
+pub fn cpu_seconds(cfg: &RunConfig) -> f64 {
+    cpu_epoch_seconds(cfg.task) * cfg.num_epochs() as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

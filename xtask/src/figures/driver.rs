@@ -273,7 +273,7 @@ fn render_one(
         let identity = &data[&data_key(run)].identity;
         let dir = engine.run_dir(&cfg, identity);
         let rec = match outcomes.get(&dir.root().display().to_string()) {
-            Some(Outcome::Done(rec)) => rec.clone(),
+            Some(Outcome::Done(rec)) => (**rec).clone(),
             Some(Outcome::Failed(e)) | Some(Outcome::Skipped(e)) => {
                 bail!("run {} has no result: {e}", run.key)
             }
@@ -352,24 +352,38 @@ fn print_dry_run(common: &Common, req: &FigureRequest, plans: &[Planned]) {
         }
         for run in &plan.runs {
             let c = &run.cfg;
-            let cost = super::cost::gpu_seconds(c);
+            let cost = match req.scale {
+                Scale::Paper => super::cost::gpu_seconds(c),
+                _ => super::cost::cpu_seconds(c),
+            };
             if seen.insert(c.run_id()) {
                 total_cost += cost;
             }
             println!(
-                "  {:<40} {}  [{}]  ~{:.2} GPU-h",
+                "  {:<40} {}  [{}]  ~{}",
                 run.key,
                 describe(c, run.replays.as_deref()),
                 store_status(&common.runs, c),
-                cost / 3600.0
+                cost_text(req.scale, cost)
             );
         }
     }
+    let basis = match req.scale {
+        Scale::Paper => "on the authors' GPU (spec §6 timings, scaled by epochs, data and width²)",
+        _ => "on 2 CPU cores, one run at a time (measured per-epoch times of the cpu scale)",
+    };
     println!(
-        "{} unique runs, about {:.1} GPU-hours on the authors' GPU (spec §6 timings, scaled by epochs, data and width²)",
+        "{} unique runs, about {} {basis}",
         seen.len(),
-        total_cost / 3600.0
+        cost_text(req.scale, total_cost)
     );
+}
+
+fn cost_text(scale: Scale, seconds: f64) -> String {
+    match scale {
+        Scale::Paper => format!("{:.2} GPU-h", seconds / 3600.0),
+        _ => format!("{:.1} CPU-min", seconds / 60.0),
+    }
 }
 
 /// The settings of a run in one line: task, optimizer, control, ρ(0), α, L2, warmup, epochs,
