@@ -1,7 +1,7 @@
 //! `cargo xtask` — orchestrates paper runs and renders figures.
 //!
 //! ```text
-//! cargo xtask figure 8 [--out figures/] [--runs runs/] [--device cpu]
+//! cargo xtask figure N|all [--scale smoke|cpu|paper] [--dry-run] [--out figures/] [--runs runs/]
 //! cargo xtask models
 //! cargo xtask train --task mnist --rho0 0.037 [--control layca] ...
 //! ```

@@ -67,3 +67,63 @@ pub fn run_all(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use layca_train::data::{load_task_data, DataSource};
+    use layca_train::{ControlKind, RunStatus, TaskId};
+
+    #[test]
+    fn a_diverging_run_does_not_stop_the_others() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut engine = Engine::new(tmp.path(), candle_core::Device::Cpu);
+        engine.progress = false;
+        let data = Arc::new(
+            load_task_data(
+                TaskId::Mnist,
+                &DataSource::Embedded,
+                Some(1000),
+                &candle_core::Device::Cpu,
+            )
+            .unwrap(),
+        );
+        let mut good = RunConfig::layca(TaskId::Mnist, 3f64.powi(-3));
+        good.epochs = Some(1);
+        good.train_limit = Some(1000);
+        // Plain SGD at ρ = 1e30 overflows at once.
+        let mut bad = good.clone();
+        bad.control = ControlKind::None;
+        bad.other_params = None;
+        bad.rho0 = 1e30;
+        let mut invalid = good.clone();
+        invalid.train_limit = Some(7); // not the data's subset: refused by the engine
+        let jobs: Vec<Job> = [bad, good, invalid]
+            .into_iter()
+            .enumerate()
+            .map(|(i, cfg)| Job {
+                id: i.to_string(),
+                label: format!("job {i}"),
+                cfg,
+                data: data.clone(),
+            })
+            .collect();
+        let bar = RunsBar::new(jobs.len(), true);
+        let out = run_all(&engine, jobs, 2, &bar);
+        assert!(
+            matches!(&out[0].1, Outcome::Done(r) if matches!(r.status, RunStatus::Diverged { .. })),
+            "{:?}",
+            out[0].1
+        );
+        assert!(
+            matches!(&out[1].1, Outcome::Done(r) if matches!(r.status, RunStatus::Finished { .. })),
+            "{:?}",
+            out[1].1
+        );
+        assert!(
+            matches!(&out[2].1, Outcome::Failed(e) if e.contains("train_limit")),
+            "{:?}",
+            out[2].1
+        );
+    }
+}

@@ -61,6 +61,7 @@ fn main() -> Result<(), layca_plot::PlotError> {
     let data = Figure8Data {
         runs,
         init_features: init,
+        caption: Some("sample · synthetic data (not a training run)".into()),
     };
     figure8(&data, &dir.join("fig08"))?;
 
@@ -89,6 +90,10 @@ fn main() -> Result<(), layca_plot::PlotError> {
     grid.row_labels = vec!["C10-CNN1".into(), "C100-resnet".into()];
     grid.col_headers = vec!["α=-0.6".into(), "ρ (0)=3^{-5}".into(), "Best".into()];
     grid.colorbar = Some(ColorBar::default());
+    let grid = grid.with_caption(
+        "scale cpu · data: standin-mnist-3x32x32 (a stand-in for CIFAR-10 made from MNIST \
+         digits) · width ÷8, 2,000 training images\nsample · synthetic curves",
+    );
     render_grid(&grid, &dir.join("grid"))?;
 
     // Training curves with a shared legend (Figure 7 style) and one with an inside legend.

@@ -12,9 +12,11 @@
 //! - `model/` — the serde data model, no drawing: [`Axis`] (linear or [`AxisScale::Log10`],
 //!   major/minor ticks, custom tick labels), [`Series`] (line, [`Band`], [`ErrorBars`],
 //!   [`Marker`]), [`Panel`] (title lines, [`Legend`], [`Annotation`]s), [`Grid`] (row labels,
-//!   column headers, [`ColorBar`], shared legend), [`RotationPanel`], [`ImageGrid`], titles.
+//!   column headers, [`ColorBar`], shared legend, caption), [`RotationPanel`], [`ImageGrid`],
+//!   titles.
 //! - `layout/` — sizes, text measurement and rich-text parsing, tick choice, margins, clipping,
-//!   the data → pixel [`Axis::fraction`] mapping and the placement of grid and image cells.
+//!   the data → pixel [`Axis::fraction`] mapping, the placement of grid and image cells and the
+//!   wrapping of captions.
 //!   Nothing there draws.
 //! - `draw/` — the plotters back end: primitives, text, series, axes, legends, panels, grids,
 //!   image grids, at the pixel positions chosen by the layout (so PNG and SVG agree).
@@ -33,6 +35,11 @@
 //! default cycle [`TAB10`], y is the cosine distance clipped to `[0, 1]`, and the x position of
 //! rotation record `k` is chosen by [`XConvention`].
 //!
+//! [`Grid::caption`] and [`Figure8Data::caption`] add a caption below a figure (e.g. the scale
+//! and data set that produced it): smaller than the tick labels, centred, split on `'\n'` and
+//! wrapped to the figure's width; the image grows by its height and is unchanged without one.
+//! An empty caption is an error (use `None`).
+//!
 //! Labels accept a tiny markup: `3^-2` or `3^{-5}` for superscripts, `L_{2}` for subscripts and
 //! `**…**` for bold (see [`bold`]); log-axis ticks are labelled `10^{k}`.
 //!
@@ -49,6 +56,7 @@
 //!         test_acc: 0.9675,
 //!     }],
 //!     init_features: vec![img; 5],
+//!     caption: Some("scale cpu · data: MNIST".into()),
 //! };
 //! figure8(&data, std::path::Path::new("figures/fig08"))?; // fig08.png + fig08.svg
 //! # Ok(()) }
@@ -79,14 +87,18 @@ pub use model::{
 pub use output::output_paths;
 
 use draw::{GridScene, ImageScene};
+use layout::text::ensure_font;
 use output::write_both;
 
-/// Renders a grid of panels (rows × columns, row labels, column headers, optional colour bar
-/// and shared legend) to `<out_stem>.png` and `<out_stem>.svg`.
+/// Renders a grid of panels (rows × columns, row labels, column headers, optional colour bar,
+/// shared legend and caption) to `<out_stem>.png` and `<out_stem>.svg`.
 ///
 /// The image is `row labels + columns·cell_width + colour bar` wide and
-/// `headers + rows·cell_height + legend` high.
+/// `headers + rows·cell_height + legend + caption` high.
 pub fn render_grid(grid: &Grid, out_stem: &Path) -> Result<()> {
+    // The layout measures text: register the font first (else the first figure of a process
+    // would be laid out with estimated text widths).
+    ensure_font()?;
     let (png, _) = output_paths(out_stem);
     grid.validate().map_err(|e| e.at(&png))?;
     let scene = GridScene::new(grid).map_err(|reason| PlotError::InvalidData {
@@ -117,6 +129,7 @@ pub fn render_rotation_panel(
 /// Renders rows of images (per-image auto scaling, nearest-neighbour pixel blocks) with row
 /// titles at the left and text at the right.
 pub fn render_image_grid(grid: &ImageGrid, out_stem: &Path) -> Result<()> {
+    ensure_font()?;
     let (png, _) = output_paths(out_stem);
     grid.validate().map_err(|e| e.at(&png))?;
     write_both(&ImageScene::new(grid), out_stem)

@@ -289,6 +289,7 @@ fn fig8_data() -> Figure8Data {
     Figure8Data {
         runs,
         init_features: (0..5).map(img).collect(),
+        caption: None,
     }
 }
 
@@ -1226,4 +1227,166 @@ fn new_building_blocks_round_trip_through_json() {
     let dir = tempfile::tempdir().unwrap();
     back.render(&dir.path().join("rt")).unwrap();
     assert_eq!(listing(dir.path()), vec!["rt.png", "rt.svg"]);
+}
+
+/// The `font-size` attribute of the first `<text>` element whose content is `content`.
+fn svg_text_size(svg: &str, content: &str) -> f64 {
+    let tag = svg
+        .split("<text")
+        .skip(1)
+        .find(|t| {
+            let start = t.find('>').map_or(0, |i| i + 1);
+            t.find("</text>")
+                .is_some_and(|end| t[start..end].trim() == content)
+        })
+        .unwrap_or_else(|| panic!("no text {content:?}"));
+    let v = tag.split("font-size=\"").nth(1).expect("font-size");
+    v[..v.find('"').unwrap()].parse().unwrap()
+}
+
+/// The first `rows` pixel rows of `a` and `b` are the same (and the images equally wide).
+fn same_top_rows(a: &image::RgbImage, b: &image::RgbImage, rows: u32) -> bool {
+    a.width() == b.width()
+        && (0..rows).all(|y| (0..a.width()).all(|x| a.get_pixel(x, y) == b.get_pixel(x, y)))
+}
+
+const CAPTION: &str = "scale cpu · data: standin-mnist-3x32x32 (a stand-in for CIFAR-10 made \
+                       from MNIST digits) · width ÷8, 2,000 training images";
+
+#[test]
+fn caption_below_a_grid_and_its_legend() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |t: &str| {
+        RotationPanel::new(t, rotation(3, 20, 0.8), XConvention::PrependZero)
+            .to_panel()
+            .unwrap()
+    };
+    let mut grid = Grid::new(vec![vec![p("a"), p("b")]]);
+    grid.legend = vec![LegendEntry {
+        label: "SGD".into(),
+        color: cycle_color(0),
+    }];
+    let plain = dir.path().join("plain");
+    render_grid(&grid, &plain).unwrap();
+    let grid = grid.with_caption("scale cpu\nwidth ÷8\n\nsecond line");
+    assert!(grid.caption.is_some());
+    let captioned = dir.path().join("captioned");
+    render_grid(&grid, &captioned).unwrap();
+
+    let (a, b) = (decode(&paths(&plain).0), decode(&paths(&captioned).0));
+    assert!(b.height() > a.height(), "{} → {}", a.height(), b.height());
+    // Four short lines (one blank) at 0.8 × 22 px: about 4.9 line heights.
+    assert!(
+        b.height() - a.height() < 120,
+        "{} → {}",
+        a.height(),
+        b.height()
+    );
+    // Everything above the caption is unchanged.
+    assert!(same_top_rows(&a, &b, a.height()));
+
+    let svg = std::fs::read_to_string(paths(&captioned).1).unwrap();
+    let y_cap = svg_text_y(&svg, "width ÷8");
+    let y_second = svg_text_y(&svg, "second line");
+    assert!(
+        y_cap > svg_text_y(&svg, "SGD"),
+        "caption not below the legend"
+    );
+    assert!(y_cap > a.height() as f64 - 1.0 && y_second > y_cap + 10.0);
+    assert!(y_second < b.height() as f64);
+    // Smaller than the tick labels (titles "a" and "b" are at the tick size).
+    assert!(svg_text_size(&svg, "scale cpu") < svg_text_size(&svg, "a"));
+    // Centred on the image.
+    assert!(svg.contains(&format!("x=\"{}\"", b.width() / 2)));
+    let svg_plain = std::fs::read_to_string(paths(&plain).1).unwrap();
+    assert!(!svg_plain.contains("standin-mnist"));
+}
+
+#[test]
+fn long_caption_wraps_to_the_chart_width() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = RotationPanel::new("x", rotation(2, 10, 0.5), XConvention::PrependZero)
+        .to_panel()
+        .unwrap();
+    let one = dir.path().join("one");
+    render_grid(
+        &Grid::single(p.clone(), 400, 300).with_caption("short"),
+        &one,
+    )
+    .unwrap();
+    let many = dir.path().join("many");
+    render_grid(&Grid::single(p, 400, 300).with_caption(CAPTION), &many).unwrap();
+    let (h1, h2) = (
+        decode(&paths(&one).0).height(),
+        decode(&paths(&many).0).height(),
+    );
+    assert!(h1 > 300 && h2 > h1, "heights {h1} {h2}");
+    let svg = std::fs::read_to_string(paths(&many).1).unwrap();
+    let lines: Vec<(f64, String)> = svg_text_elements(&svg)
+        .into_iter()
+        .filter(|(y, _)| *y > 300.0)
+        .collect();
+    assert!(lines.len() >= 3, "{lines:?}");
+    let joined: Vec<&str> = lines.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(joined.join(" "), CAPTION);
+    assert!(lines.windows(2).all(|w| w[1].0 > w[0].0));
+}
+
+#[test]
+fn caption_at_the_bottom_of_figure8() {
+    let dir = tempfile::tempdir().unwrap();
+    let stem = dir.path().join("fig08");
+    let mut data = fig8_data();
+    data.caption = Some(format!("**{CAPTION}**"));
+    figure8(&data, &stem).unwrap();
+    let (png, svg) = paths(&stem);
+    let img = decode(&png);
+    assert!(
+        img.height() > 1000 && img.height() < 1100,
+        "{}",
+        img.height()
+    );
+    let plain = dir.path().join("plain");
+    figure8(&fig8_data(), &plain).unwrap();
+    let base = decode(&paths(&plain).0);
+    assert_eq!(base.height(), 1000);
+    assert!(same_top_rows(&base, &img, 1000));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg_text_y(&text, CAPTION) > 1000.0);
+    assert!(svg_text_bold(&text, CAPTION));
+    // The caption survives a JSON round trip; JSON without one still parses.
+    let json = serde_json::to_string(&Figure::Figure8(data.clone())).unwrap();
+    assert!(json.contains("\"caption\":\"**scale cpu"));
+    let Figure::Figure8(back) = serde_json::from_str(&json).unwrap() else {
+        panic!("variant changed");
+    };
+    assert_eq!(back.caption, data.caption);
+    let json = serde_json::to_string(&Figure::Figure8(fig8_data())).unwrap();
+    assert!(!json.contains("caption"));
+}
+
+#[test]
+fn empty_captions_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let stem = dir.path().join("bad");
+    let p = RotationPanel::new("x", rotation(2, 5, 0.5), XConvention::PrependZero)
+        .to_panel()
+        .unwrap();
+    for c in ["", " \n "] {
+        let g = Grid::single(p.clone(), 300, 300).with_caption(c);
+        assert_data_error(render_grid(&g, &stem), dir.path(), "bad.png", "caption");
+        let mut d = fig8_data();
+        d.caption = Some(c.into());
+        assert_data_error(
+            figure8(&d, &stem),
+            dir.path(),
+            "bad.png",
+            "caption is empty",
+        );
+    }
+    // A grid's JSON without a caption has no such key and reads back as None.
+    let g = Grid::single(p, 300, 300);
+    let json = serde_json::to_string(&g).unwrap();
+    assert!(!json.contains("caption"));
+    assert_eq!(serde_json::from_str::<Grid>(&json).unwrap().caption, None);
 }

@@ -284,7 +284,10 @@ fn render_one(
     }
     std::fs::create_dir_all(&req.out).with_context(|| format!("creating {}", req.out.display()))?;
     let stem = req.out.join(format!("fig{n:02}"));
-    let ctx = RenderCtx { engine };
+    let ctx = RenderCtx {
+        engine,
+        caption: caption(req, plan, data),
+    };
     let payload = plan
         .figure
         .render(&results, &ctx, &stem)
@@ -293,6 +296,58 @@ fn render_one(
     crate::write_json(&stem.with_extension("json"), &json)?;
     println!("wrote {0}.png, {0}.svg, {0}.json", stem.display());
     Ok(())
+}
+
+/// `scale cpu · data: … · c10-cnn1: width ÷8, 2000 training images, 10 epochs; …`.
+fn caption(req: &FigureRequest, plan: &Planned, data: &BTreeMap<DataKey, Arc<TaskData>>) -> String {
+    let mut sources: Vec<String> = plan
+        .runs
+        .iter()
+        .map(|r| data[&data_key(r)].identity.source.clone())
+        .collect();
+    sources.sort();
+    sources.dedup();
+    if sources.is_empty() {
+        return "a pure function of α: no training".into();
+    }
+    let standin = sources.iter().any(|s| s.starts_with("standin"));
+    let mut tasks: Vec<String> = Vec::new();
+    for r in &plan.runs {
+        let c = &r.cfg;
+        let d = &data[&data_key(r)].identity;
+        let mut t = format!("{}: {} training images", c.task.name(), d.n_train);
+        if c.width_divisor != 1 {
+            t = format!(
+                "{}: width ÷{}, {} training images",
+                c.task.name(),
+                c.width_divisor,
+                d.n_train
+            );
+        }
+        t.push_str(&format!(", {} epochs", plan_epochs(plan, c.task)));
+        if !tasks.contains(&t) {
+            tasks.push(t);
+        }
+    }
+    let mut text = format!("scale {} · data: {}", req.scale.name(), sources.join(", "));
+    if standin {
+        text.push_str(" (stand-ins made from the embedded MNIST digits)");
+    }
+    if !tasks.is_empty() {
+        text.push_str(" · ");
+        text.push_str(&tasks.join("; "));
+    }
+    text
+}
+
+/// The longest run of `task` in the plan (its epochs as scaled).
+fn plan_epochs(plan: &Planned, task: TaskId) -> usize {
+    plan.runs
+        .iter()
+        .filter(|r| r.cfg.task == task)
+        .map(|r| r.cfg.num_epochs())
+        .max()
+        .unwrap_or(0)
 }
 
 fn figure_json(

@@ -29,12 +29,7 @@ impl FigureSpec for Fig01 {
             .flat_map(|&t| COLUMNS.iter().map(move |&(a, e, _)| layca(t, e, a)))
             .collect()
     }
-    fn render(
-        &self,
-        results: &Results,
-        _ctx: &RenderCtx,
-        stem: &Path,
-    ) -> Result<serde_json::Value> {
+    fn render(&self, results: &Results, ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
         let mut rows = Vec::new();
         let mut json = Vec::new();
         for &task in &FIVE_TASKS {
@@ -61,7 +56,7 @@ impl FigureSpec for Fig01 {
             COLUMNS.iter().map(|c| c.2.to_string()).collect(),
             true,
         );
-        layca_plot::render_grid(&grid, stem)?;
+        ctx.render(grid, stem)?;
         Ok(serde_json::Value::Array(json))
     }
 }

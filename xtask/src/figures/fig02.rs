@@ -38,12 +38,7 @@ impl FigureSpec for Fig02 {
             .flat_map(|&t| SGD_RHO_EXPONENTS.iter().map(move |&e| sgd_grid(t, e)))
             .collect()
     }
-    fn render(
-        &self,
-        results: &Results,
-        _ctx: &RenderCtx,
-        stem: &Path,
-    ) -> Result<serde_json::Value> {
+    fn render(&self, results: &Results, ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
         let mut rows = Vec::new();
         let mut json = Vec::new();
         for &task in &FIVE_TASKS {
@@ -86,7 +81,7 @@ impl FigureSpec for Fig02 {
                 .collect(),
             false,
         );
-        layca_plot::render_grid(&grid, stem)?;
+        ctx.render(grid, stem)?;
         Ok(serde_json::Value::Array(json))
     }
 }

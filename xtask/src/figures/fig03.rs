@@ -17,12 +17,7 @@ impl FigureSpec for Fig03 {
     fn runs(&self) -> Vec<FigRun> {
         FIVE_TASKS.iter().map(|&t| sgd_l2(t)).collect()
     }
-    fn render(
-        &self,
-        results: &Results,
-        _ctx: &RenderCtx,
-        stem: &Path,
-    ) -> Result<serde_json::Value> {
+    fn render(&self, results: &Results, ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
         let mut row = Vec::new();
         let mut json = Vec::new();
         for &task in &FIVE_TASKS {
@@ -43,7 +38,7 @@ impl FigureSpec for Fig03 {
                 .collect(),
             false,
         );
-        layca_plot::render_grid(&grid, stem)?;
+        ctx.render(grid, stem)?;
         Ok(serde_json::Value::Array(json))
     }
 }

@@ -46,12 +46,7 @@ impl FigureSpec for Fig04 {
         runs.push(layca(TASK, -3.0, 0.0));
         runs
     }
-    fn render(
-        &self,
-        results: &Results,
-        _ctx: &RenderCtx,
-        stem: &Path,
-    ) -> Result<serde_json::Value> {
+    fn render(&self, results: &Results, ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
         let (mut top, mut bottom, mut headers, mut json) = (vec![], vec![], vec![], vec![]);
         for (i, key) in keys().iter().enumerate() {
             let r = results.get(key)?;
@@ -86,7 +81,7 @@ impl FigureSpec for Fig04 {
         grid.cell_width = 300;
         grid.cell_height = 300;
         grid.font_px = 18.0;
-        layca_plot::render_grid(&grid, stem)?;
+        ctx.render(grid, stem)?;
         Ok(serde_json::Value::Array(json))
     }
 }

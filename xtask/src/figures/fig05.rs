@@ -55,12 +55,7 @@ impl FigureSpec for Fig05 {
     fn runs(&self) -> Vec<FigRun> {
         vec![adam_run()]
     }
-    fn render(
-        &self,
-        results: &Results,
-        _ctx: &RenderCtx,
-        stem: &Path,
-    ) -> Result<serde_json::Value> {
+    fn render(&self, results: &Results, ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
         let r = results.get(&adam_run().key)?;
         let n = r.history.len();
         let mut shown = Vec::new();
@@ -102,7 +97,7 @@ impl FigureSpec for Fig05 {
         grid.cell_width = 420;
         grid.cell_height = 360;
         grid.font_px = 18.0;
-        layca_plot::render_grid(&grid, stem)?;
+        ctx.render(grid, stem)?;
         Ok(serde_json::json!(shown
             .iter()
             .map(|(e, k, m)| serde_json::json!({"paper_epoch": e, "record": k, "percentiles_10_50_90": m}))

@@ -51,12 +51,7 @@ impl FigureSpec for Fig06 {
         }
         runs
     }
-    fn render(
-        &self,
-        results: &Results,
-        _ctx: &RenderCtx,
-        stem: &Path,
-    ) -> Result<serde_json::Value> {
+    fn render(&self, results: &Results, ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
         let (mut top, mut bottom, mut json) = (vec![], vec![], vec![]);
         for &task in &FIVE_TASKS {
             let eta_ref = eta_reference(task);
@@ -89,7 +84,7 @@ impl FigureSpec for Fig06 {
                 .collect(),
             false,
         );
-        layca_plot::render_grid(&grid, stem)?;
+        ctx.render(grid, stem)?;
         Ok(serde_json::Value::Array(json))
     }
 }

@@ -61,12 +61,7 @@ impl FigureSpec for Fig07 {
             .flat_map(|&t| [recorded_adaptive(t), adapt_copy(t), sgd_l2(t)])
             .collect()
     }
-    fn render(
-        &self,
-        results: &Results,
-        _ctx: &RenderCtx,
-        stem: &Path,
-    ) -> Result<serde_json::Value> {
+    fn render(&self, results: &Results, ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
         let (mut panels, mut json) = (vec![], vec![]);
         for &task in &FIVE_TASKS {
             let keys = [
@@ -120,7 +115,7 @@ impl FigureSpec for Fig07 {
         grid.cell_width = 320;
         grid.cell_height = 300;
         grid.font_px = 18.0;
-        layca_plot::render_grid(&grid, stem)?;
+        ctx.render(grid, stem)?;
         Ok(serde_json::Value::Array(json))
     }
 }

@@ -152,6 +152,7 @@ impl FigureSpec for Fig08 {
         let mut fig = Figure8Data {
             runs: Vec::new(),
             init_features: Vec::new(),
+            caption: Some(ctx.caption.clone()),
         };
         let mut json_runs = Vec::new();
         for (run, &(_, label, _)) in paper_runs().iter().zip(RUNS.iter()) {

@@ -131,12 +131,7 @@ impl FigureSpec for Fig09 {
     fn runs(&self) -> Vec<FigRun> {
         THREE_TASKS.iter().flat_map(|&t| exploration(t)).collect()
     }
-    fn render(
-        &self,
-        results: &Results,
-        _ctx: &RenderCtx,
-        stem: &Path,
-    ) -> Result<serde_json::Value> {
+    fn render(&self, results: &Results, ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
         let mut left = Panel::new(
             Axis::new(-0.85, 0.85).with_label("α"),
             Axis::new(0.0, 1.0).with_label("Test accuracy"),
@@ -165,7 +160,7 @@ impl FigureSpec for Fig09 {
         grid.cell_width = 480;
         grid.cell_height = 380;
         grid.font_px = 18.0;
-        layca_plot::render_grid(&grid, stem)?;
+        ctx.render(grid, stem)?;
         let points: Vec<_> = results
             .iter()
             .map(|r| {

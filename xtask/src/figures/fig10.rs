@@ -68,12 +68,7 @@ impl FigureSpec for Fig10 {
     fn runs(&self) -> Vec<FigRun> {
         FIVE_TASKS.iter().map(|&t| first_epoch(t)).collect()
     }
-    fn render(
-        &self,
-        results: &Results,
-        _ctx: &RenderCtx,
-        stem: &Path,
-    ) -> Result<serde_json::Value> {
+    fn render(&self, results: &Results, ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
         let (mut top, mut bottom, mut json) = (vec![], vec![], vec![]);
         for &task in &FIVE_TASKS {
             let r = results.get(&first_epoch(task).key)?;
@@ -90,7 +85,7 @@ impl FigureSpec for Fig10 {
         grid.cell_width = 320;
         grid.cell_height = 300;
         grid.font_px = 18.0;
-        layca_plot::render_grid(&grid, stem)?;
+        ctx.render(grid, stem)?;
         Ok(serde_json::Value::Array(json))
     }
 }

@@ -47,12 +47,7 @@ impl FigureSpec for Fig11 {
         }
         runs
     }
-    fn render(
-        &self,
-        results: &Results,
-        _ctx: &RenderCtx,
-        stem: &Path,
-    ) -> Result<serde_json::Value> {
+    fn render(&self, results: &Results, ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
         let (mut rows, mut json) = (vec![], vec![]);
         for (ti, &task) in THREE_TASKS.iter().enumerate() {
             let mut row = Vec::new();
@@ -105,7 +100,7 @@ impl FigureSpec for Fig11 {
         grid.cell_width = 380;
         grid.cell_height = 300;
         grid.font_px = 18.0;
-        layca_plot::render_grid(&grid, stem)?;
+        ctx.render(grid, stem)?;
         Ok(serde_json::Value::Array(json))
     }
 }

@@ -26,12 +26,7 @@ impl FigureSpec for Fig12 {
     fn runs(&self) -> Vec<FigRun> {
         THREE_TASKS.iter().map(|&t| lars(t)).collect()
     }
-    fn render(
-        &self,
-        results: &Results,
-        _ctx: &RenderCtx,
-        stem: &Path,
-    ) -> Result<serde_json::Value> {
+    fn render(&self, results: &Results, ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
         let (mut row, mut json) = (vec![], vec![]);
         for &task in &THREE_TASKS {
             let r = results.get(&lars(task).key)?;
@@ -51,7 +46,7 @@ impl FigureSpec for Fig12 {
                 .collect(),
             false,
         );
-        layca_plot::render_grid(&grid, stem)?;
+        ctx.render(grid, stem)?;
         Ok(serde_json::Value::Array(json))
     }
 }

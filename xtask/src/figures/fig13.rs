@@ -45,7 +45,7 @@ impl FigureSpec for Fig13 {
     fn render(
         &self,
         _results: &Results,
-        _ctx: &RenderCtx,
+        ctx: &RenderCtx,
         stem: &Path,
     ) -> Result<serde_json::Value> {
         let (neg, jn) = panel("Negative α", -1.0)?;
@@ -63,7 +63,7 @@ impl FigureSpec for Fig13 {
         grid.cell_width = 420;
         grid.cell_height = 360;
         grid.font_px = 18.0;
-        layca_plot::render_grid(&grid, stem)?;
+        ctx.render(grid, stem)?;
         Ok(serde_json::json!({"negative": jn, "positive": jp}))
     }
 }

@@ -143,4 +143,14 @@ impl Results {
 pub struct RenderCtx<'a> {
     /// The engine (for figures that read weights, e.g. Figure 8).
     pub engine: &'a Engine,
+    /// The line under every figure: scale, data sets (a stand-in is named) and reductions.
+    pub caption: String,
+}
+
+impl RenderCtx<'_> {
+    /// Renders a grid figure with the caption under it.
+    pub fn render(&self, grid: layca_plot::Grid, stem: &std::path::Path) -> Result<()> {
+        layca_plot::render_grid(&grid.with_caption(self.caption.clone()), stem)?;
+        Ok(())
+    }
 }

@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::color::{cycle_color, Rgb};
 use crate::draw::text::{draw_rich, Align};
-use crate::draw::{draw_image_grid, draw_panel, DrawResult};
+use crate::draw::{draw_caption, draw_image_grid, draw_panel, DrawResult};
 use crate::error::{PlotError, Result};
 use crate::layout::images::ImageLayout;
 use crate::layout::margins::panel_margins;
-use crate::layout::{Margins, Rect, Sizes};
+use crate::layout::text::ensure_font;
+use crate::layout::{validate_caption, CaptionLayout, Margins, Rect, Sizes};
 use crate::model::{format_percent, Axis, Image, ImageGrid, ImageRow, Legend, Panel, Series};
 use crate::output::{output_paths, write_both, Scene};
 
@@ -21,14 +22,19 @@ use crate::output::{output_paths, write_both, Scene};
 /// neurons' weights at initialisation and after training, one row per run with its train/test
 /// accuracy.
 ///
+/// With a caption, the image grows by the caption's height (the panels keep their size).
+///
 /// Errors if there are no runs, a curve is empty, the runs do not all have as many feature
-/// images as `init_features`, images are not squares of one common size, or an accuracy is not
-/// a fraction in [0, 1].
+/// images as `init_features`, images are not squares of one common size, an accuracy is not
+/// a fraction in [0, 1], or the caption is empty.
 pub fn figure8(data: &Figure8Data, out_stem: &Path) -> Result<()> {
+    // The layout measures text: register the font first.
+    ensure_font()?;
     let (png, _) = output_paths(out_stem);
     let panel = data.rotation_panel().map_err(|e| e.at(&png))?;
     let images = data.feature_grid().map_err(|e| e.at(&png))?;
-    write_both(&Fig8Scene::new(panel, images), out_stem)
+    let scene = Fig8Scene::new(panel, images, data.caption.as_deref());
+    write_both(&scene, out_stem)
 }
 
 /// One learning rate of the MNIST experiment (Figure 8).
@@ -54,6 +60,13 @@ pub struct Figure8Data {
     pub runs: Vec<Figure8Run>,
     /// The same neurons at initialisation (shared by all runs).
     pub init_features: Vec<Vec<f32>>,
+    /// Caption drawn centred at the bottom of the figure, below both panels (e.g. the scale and
+    /// data set that produced it), smaller than the tick labels; split on `'\n'`, wrapped at
+    /// spaces to the figure's width, rich-text markup allowed. The image grows by its height.
+    /// `None`: no caption (the image is unchanged); an empty or whitespace-only caption is an
+    /// error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
 }
 
 impl Figure8Data {
@@ -129,6 +142,7 @@ impl Figure8Data {
         for (i, run) in self.runs.iter().enumerate() {
             run.validate(i, n_feat)?;
         }
+        validate_caption(self.caption.as_deref(), "figure 8")?;
         self.validate_image_sizes()
     }
 
@@ -180,7 +194,8 @@ impl Figure8Run {
     }
 }
 
-/// Figure 8: rotation panel (a) at the left, feature grid (b) at the right.
+/// Figure 8: rotation panel (a) at the left, feature grid (b) at the right, optional caption
+/// below both.
 struct Fig8Scene {
     panel: Panel,
     images: ImageGrid,
@@ -190,11 +205,13 @@ struct Fig8Scene {
     left_w: f64,
     top: f64,
     width: f64,
+    /// Height of the two panels (the caption's top).
     height: f64,
+    caption: Option<CaptionLayout>,
 }
 
 impl Fig8Scene {
-    fn new(panel: Panel, images: ImageGrid) -> Self {
+    fn new(panel: Panel, images: ImageGrid, caption: Option<&str>) -> Self {
         let f = 34.0;
         let s = Sizes::new(f);
         let m = panel_margins(&panel, &s);
@@ -207,6 +224,7 @@ impl Fig8Scene {
         let layout = ImageLayout::new(&images, cell, 0.85 * f);
         let left_w = 1350.0;
         let width = left_w + f + layout.width() + 0.6 * f;
+        let caption = caption.map(|c| CaptionLayout::new(c, s.caption, width - 2.0 * s.caption));
         Fig8Scene {
             panel,
             images,
@@ -217,13 +235,18 @@ impl Fig8Scene {
             top,
             width,
             height,
+            caption,
         }
     }
 }
 
 impl Scene for Fig8Scene {
     fn size(&self) -> (u32, u32) {
-        (self.width.ceil() as u32, self.height.ceil() as u32)
+        let caption_h = self.caption.as_ref().map_or(0.0, |c| c.height);
+        (
+            self.width.ceil() as u32,
+            (self.height + caption_h).ceil() as u32,
+        )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
@@ -247,7 +270,11 @@ impl Scene for Fig8Scene {
         draw_panel(root, &self.panel, plot, self.m, s)?;
         let ox = self.left_w + f;
         draw_rich(root, "(b)", ox, 1.4 * f, s.header, Rgb::BLACK, Align::Left)?;
-        draw_image_grid(root, &self.images, &self.layout, (ox, self.top), s.frame)
+        draw_image_grid(root, &self.images, &self.layout, (ox, self.top), s.frame)?;
+        if let Some(c) = &self.caption {
+            draw_caption(root, c, self.width.ceil() / 2.0, self.height)?;
+        }
+        Ok(())
     }
 }
 
@@ -267,6 +294,7 @@ mod tests {
         let data = |len| Figure8Data {
             runs: vec![run(len), run(3)],
             init_features: vec![vec![0.0; 4]],
+            caption: None,
         };
         // 100 epochs recorded at x = 0..99 → axis [0, 100], like the paper's figure.
         let p = data(100).rotation_panel().unwrap();

@@ -1,8 +1,9 @@
-//! Drawing a [`Grid`]: panels, column headers, row labels, colour bar and shared legend.
+//! Drawing a [`Grid`]: panels, column headers, row labels, colour bar, shared legend, caption.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::caption::draw_caption;
 use super::legend::{draw_legend_rows, LegendItem};
 use super::panel::draw_panel;
 use super::primitives::{fill_rect, stroke_rect};
@@ -112,7 +113,7 @@ impl<'a> GridScene<'a> {
         let left = self.l.plot_rect(0, first).x0;
         let right = self.l.plot_rect(0, last).x1;
         let cx = (left + right) / 2.0;
-        let cy = self.l.height as f64 - self.l.legend_h + 1.2 * s.legend;
+        let cy = self.l.body_h - self.l.legend_h + 1.2 * s.legend;
         let row_h = LEGEND_ROW * s.legend;
         draw_legend_rows(root, &items, per_row, (cx, cy), row_h, s)
     }
@@ -131,6 +132,9 @@ impl Scene for GridScene<'_> {
         }
         if !self.grid.legend.is_empty() {
             self.draw_legend(root)?;
+        }
+        if let Some(c) = &self.l.caption {
+            draw_caption(root, c, self.l.width as f64 / 2.0, self.l.body_h)?;
         }
         Ok(())
     }

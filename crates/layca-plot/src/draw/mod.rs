@@ -3,6 +3,7 @@
 //! SVG are the same picture.
 
 pub(crate) mod axes;
+pub(crate) mod caption;
 pub(crate) mod grid;
 pub(crate) mod images;
 pub(crate) mod legend;
@@ -14,6 +15,7 @@ pub(crate) mod text;
 /// Result of a drawing step: plotters' error as text.
 pub(crate) type DrawResult = Result<(), String>;
 
+pub(crate) use caption::draw_caption;
 pub(crate) use grid::GridScene;
 pub(crate) use images::{draw_image_grid, ImageScene};
 pub(crate) use panel::draw_panel;

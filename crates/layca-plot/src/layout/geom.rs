@@ -45,6 +45,8 @@ pub(crate) struct Sizes {
     pub title: f64,
     pub header: f64,
     pub legend: f64,
+    /// Caption below a figure (smaller than the tick labels).
+    pub caption: f64,
     pub line: f64,
     pub frame: f64,
     pub tick_len: f64,
@@ -61,6 +63,7 @@ impl Sizes {
             title: 1.0 * f,
             header: 1.35 * f,
             legend: 0.95 * f,
+            caption: 0.8 * f,
             line: (f / 9.0).max(1.0),
             frame: (f / 18.0).max(1.0),
             tick_len: 0.3 * f,

@@ -1,5 +1,6 @@
-//! Placement of the cells, headers, row labels, colour bar and legend of a [`Grid`].
+//! Placement of the cells, headers, row labels, colour bar, legend and caption of a [`Grid`].
 
+use super::caption::CaptionLayout;
 use super::geom::{Rect, Sizes};
 use super::margins::{panel_margins, Margins};
 use super::text::plain_width;
@@ -19,6 +20,10 @@ pub(crate) struct GridLayout {
     pub row_label_w: f64,
     pub colorbar_w: f64,
     pub legend_h: f64,
+    /// Caption below everything else, if any.
+    pub caption: Option<CaptionLayout>,
+    /// Height of everything above the caption (rounded up to whole pixels): the caption's top.
+    pub body_h: f64,
     pub cell_w: f64,
     pub cell_h: f64,
     pub width: u32,
@@ -85,7 +90,12 @@ impl GridLayout {
         let legend_h = legend_height(grid, &s);
         let (cell_w, cell_h) = (grid.cell_width as f64, grid.cell_height as f64);
         let width = row_label_w + cols as f64 * cell_w + colorbar_w;
-        let height = header_h + rows as f64 * cell_h + legend_h;
+        let body_h = (header_h + rows as f64 * cell_h + legend_h).ceil();
+        let caption = grid
+            .caption
+            .as_deref()
+            .map(|c| CaptionLayout::new(c, s.caption, width - 2.0 * s.caption));
+        let height = body_h + caption.as_ref().map_or(0.0, |c| c.height);
         let layout = GridLayout {
             s,
             row_m,
@@ -94,6 +104,8 @@ impl GridLayout {
             row_label_w,
             colorbar_w,
             legend_h,
+            caption,
+            body_h,
             cell_w,
             cell_h,
             width: width.ceil() as u32,

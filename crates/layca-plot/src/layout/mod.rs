@@ -1,6 +1,7 @@
 //! Layout: sizes, text measurement, tick choice and the placement of every part of a figure in
 //! absolute pixels. Nothing here draws.
 
+pub(crate) mod caption;
 pub(crate) mod clip;
 pub(crate) mod geom;
 pub(crate) mod grid;
@@ -10,6 +11,7 @@ pub(crate) mod margins;
 pub(crate) mod text;
 pub(crate) mod ticks;
 
+pub(crate) use caption::{validate_caption, CaptionLayout};
 pub(crate) use geom::{px, Rect, Sizes};
 pub(crate) use mapper::Mapper;
 pub(crate) use margins::Margins;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::Panel;
 use crate::color::Rgb;
 use crate::error::{PlotError, Result};
+use crate::layout::validate_caption;
 
 /// Colour bar beside a grid: viridis from `low_label` (bottom) to `high_label` (top).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -34,9 +35,9 @@ pub struct LegendEntry {
     pub color: Rgb,
 }
 
-/// Rows × columns of panels with row labels, column headers, optional colour bar and optional
-/// shared legend below (layout of Figs 1, 2, 3, 4, 6, 7, 10, 11). A single line chart is a 1 × 1
-/// grid (see [`Grid::single`]).
+/// Rows × columns of panels with row labels, column headers, optional colour bar, optional
+/// shared legend below and an optional caption at the very bottom (layout of Figs 1, 2, 3, 4, 6,
+/// 7, 10, 11). A single line chart is a 1 × 1 grid (see [`Grid::single`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Grid {
     /// `panels[row][column]`; every row must have the same number of panels.
@@ -63,10 +64,18 @@ pub struct Grid {
     pub cell_height: u32,
     /// Base font size in pixels (tick labels); titles and headers are scaled from it.
     pub font_px: f64,
+    /// Caption drawn centred below everything else (below the shared legend), e.g. the scale
+    /// and data set that produced the figure, at 0.8 × `font_px`. Split into lines on `'\n'` and
+    /// wrapped at spaces to the image width; rich-text markup allowed. The image grows by the
+    /// caption's height. `None`: no caption (the image is unchanged); an empty or
+    /// whitespace-only caption is an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
 }
 
 impl Grid {
-    /// A grid with 460 × 460 px cells, 22 px base font, no labels, headers, colour bar or legend.
+    /// A grid with 460 × 460 px cells, 22 px base font, no labels, headers, colour bar, legend or
+    /// caption.
     pub fn new(panels: Vec<Vec<Panel>>) -> Self {
         Grid {
             panels,
@@ -79,7 +88,14 @@ impl Grid {
             cell_width: 460,
             cell_height: 460,
             font_px: 22.0,
+            caption: None,
         }
+    }
+
+    /// The grid with `caption` drawn below it (see [`Grid::caption`]).
+    pub fn with_caption(mut self, caption: impl Into<String>) -> Self {
+        self.caption = Some(caption.into());
+        self
     }
 
     /// A single line chart of `width × height` pixels.
@@ -148,7 +164,7 @@ impl Grid {
                 "legend_column {c} is not one of the {cols} columns"
             )));
         }
-        Ok(())
+        validate_caption(self.caption.as_deref(), "grid")
     }
 
     fn validate_sizes(&self) -> Result<()> {
