@@ -140,3 +140,22 @@ fn paper_run_lists_are_the_spec_grids() {
     assert_eq!(warmups, vec![0, 5, 10, 15, 0]);
     assert!(fig4.iter().all(|r| r.cfg.num_epochs() == 200));
 }
+
+#[test]
+fn paper_scale_without_the_data_names_the_files_and_where_to_get_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let req = FigureRequest {
+        figures: vec![figure(1).unwrap()],
+        scale: Scale::Paper,
+        out: tmp.path().join("figures"),
+        epochs: None,
+        dry_run: false,
+    };
+    let err = format!("{:#}", run(&common(tmp.path()), &req).unwrap_err());
+    assert!(
+        err.contains("cifar-10-batches-bin") && err.contains("test_batch.bin"),
+        "{err}"
+    );
+    assert!(err.contains("https://www.cs.toronto.edu/"), "{err}");
+    assert!(!tmp.path().join("figures").exists(), "nothing is written");
+}
