@@ -324,7 +324,8 @@ fn caption(req: &FigureRequest, plan: &Planned, data: &BTreeMap<DataKey, Arc<Tas
                 d.n_train
             );
         }
-        t.push_str(&format!(", {} epochs", plan_epochs(plan, c.task)));
+        let e = plan_epochs(plan, c.task);
+        t.push_str(&format!(", {e} epoch{}", if e == 1 { "" } else { "s" }));
         if !tasks.contains(&t) {
             tasks.push(t);
         }

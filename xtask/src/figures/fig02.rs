@@ -1,7 +1,9 @@
 //! Figure 2: vanilla SGD learning rates, 5 tasks × 5 columns, from the grid ρ = 3^-7 … 3^2
 //! (spec §6 Fig 2). The validation-selected ρ of each task is titled in bold.
-use super::panels::{eta_or_delta, panel_json, rotation_grid, rotation_panel, set_bold};
-use super::plan::{eta_reference, pow3_label, sgd_grid, task_label, FIVE_TASKS, SGD_RHO_EXPONENTS};
+use super::panels::{
+    eta_or_delta, measured_reference, panel_json, rotation_grid, rotation_panel, set_bold,
+};
+use super::plan::{pow3_label, reference_run, sgd_grid, task_label, FIVE_TASKS, SGD_RHO_EXPONENTS};
 use super::{FigRun, FigureSpec, RenderCtx, Results};
 use anyhow::Result;
 use std::path::Path;
@@ -33,16 +35,18 @@ impl FigureSpec for Fig02 {
         "Layer rotation under vanilla SGD for five learning rates (5 tasks × 5 columns)"
     }
     fn runs(&self) -> Vec<FigRun> {
-        FIVE_TASKS
+        let mut runs: Vec<FigRun> = FIVE_TASKS
             .iter()
             .flat_map(|&t| SGD_RHO_EXPONENTS.iter().map(move |&e| sgd_grid(t, e)))
-            .collect()
+            .collect();
+        runs.extend(FIVE_TASKS.iter().map(|&t| reference_run(t)));
+        runs
     }
     fn render(&self, results: &Results, ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
         let mut rows = Vec::new();
         let mut json = Vec::new();
         for &task in &FIVE_TASKS {
-            let eta_ref = eta_reference(task);
+            let eta_ref = measured_reference(results, task)?;
             let best = best_by_validation(results, task)?;
             let mut row = Vec::new();
             for &e in &SHOWN {

@@ -1,9 +1,9 @@
 //! Figure 6: adaptive methods without (row 1) and with Layca (row 2), 2 × 5 tasks (spec §6
 //! Fig 6). Row 1 shows each task's tuned adaptive run; for the first three tasks the ρ grid
 //! 3^-7 … 3^2 it was selected from is part of the figure's runs (best by validation in JSON).
-use super::panels::{eta_or_delta, panel_json, rotation_grid, rotation_panel};
+use super::panels::{eta_or_delta, measured_reference, panel_json, rotation_grid, rotation_panel};
 use super::plan::{
-    adaptive, adaptive_layca, eta_reference, plain, pow3_label, task_label, FIVE_TASKS,
+    adaptive, adaptive_layca, plain, pow3_label, reference_run, task_label, FIVE_TASKS,
     SGD_RHO_EXPONENTS, THREE_TASKS,
 };
 use super::{FigRun, FigureSpec, RenderCtx, Results};
@@ -49,12 +49,13 @@ impl FigureSpec for Fig06 {
         for &t in &THREE_TASKS {
             runs.extend(SGD_RHO_EXPONENTS.iter().map(|&e| grid_run(t, e)));
         }
+        runs.extend(FIVE_TASKS.iter().map(|&t| reference_run(t)));
         runs
     }
     fn render(&self, results: &Results, ctx: &RenderCtx, stem: &Path) -> Result<serde_json::Value> {
         let (mut top, mut bottom, mut json) = (vec![], vec![], vec![]);
         for &task in &FIVE_TASKS {
-            let eta_ref = eta_reference(task);
+            let eta_ref = measured_reference(results, task)?;
             let a = results.get(&adaptive(task).key)?;
             let l = results.get(&adaptive_layca(task).key)?;
             let (ta, tl) = (

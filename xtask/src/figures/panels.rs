@@ -57,6 +57,15 @@ pub fn eta_or_delta(r: &RunResult, eta_ref: Option<f64>, is_reference: bool) -> 
     }
 }
 
+/// The measured η of the task's reference run (α = 0, ρ(0) = 3^-3 under Layca) at this scale.
+pub fn measured_reference(
+    results: &super::Results,
+    task: layca_train::TaskId,
+) -> Result<Option<f64>> {
+    let r = results.get(&super::plan::reference_run(task).key)?;
+    Ok(if r.failed() { None } else { r.test_acc() })
+}
+
 /// The numbers of a rotation panel for the figure's JSON.
 pub fn panel_json(r: &RunResult, title: &str, eta_ref: Option<f64>) -> serde_json::Value {
     let rot = r.history.last().map(|h| h.rotation.clone());
@@ -70,6 +79,7 @@ pub fn panel_json(r: &RunResult, title: &str, eta_ref: Option<f64>) -> serde_jso
         "eta": r.test_acc(),
         "eta_ref": eta_ref,
         "delta_eta": r.test_acc().zip(eta_ref).map(|(a, b)| ((a - b) * 10000.0).round() / 100.0),
+        "paper_eta_ref": super::plan::paper_eta_reference(r.cfg.task),
         "failed": r.failed(),
         "epochs_run": r.history.len(),
         "final_rotation": rot,

@@ -26,8 +26,10 @@ pub const LAYCA_RHO_EXPONENTS: [f64; 8] = [-7.0, -6.0, -5.0, -4.0, -3.0, -2.0, -
 /// Exponents of 3 of the plain-optimizer grids (3^-7 … 3^2, Figs 2 and 6).
 pub const SGD_RHO_EXPONENTS: [f64; 10] = [-7.0, -6.0, -5.0, -4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0];
 
-/// The hard-coded η references of Figs 2, 3, 6, 12 (spec §6), per task.
-pub fn eta_reference(task: TaskId) -> Option<f64> {
+/// The paper's hard-coded η references of Figs 2, 3, 6, 12 (spec §6), per task: the η of its
+/// best Layca run (α = 0, ρ(0) = 3^-3) at paper scale. The figures measure that run at their own
+/// scale and title Δη against it; these values go into the JSON beside it.
+pub fn paper_eta_reference(task: TaskId) -> Option<f64> {
     match task {
         TaskId::C10Cnn1 => Some(0.8845),
         TaskId::C100Resnet => Some(0.5981),
@@ -79,6 +81,12 @@ pub fn layca(task: TaskId, rho_exp: f64, alpha: f64) -> FigRun {
         ),
         cfg,
     )
+}
+
+/// The reference run of a task's Δη titles: SGD + Layca, α = 0, ρ(0) = 3^-3 (shared with the
+/// Layca exploration of Figs 1, 9, 11).
+pub fn reference_run(task: TaskId) -> FigRun {
+    layca(task, -3.0, 0.0)
 }
 
 /// The paper's "SGD" of a task: no momentum, except C100-WRN (Nesterov 0.9) (spec §6 Fig 2).
