@@ -129,3 +129,33 @@ pub fn set_bold(panel: &mut Panel) {
         *line = format!("**{line}**");
     }
 }
+
+/// One row of rotation panels, one run per task (`key` names it), titled Δη against each task's
+/// measured reference run, rendered with the task names as column headers (Figs 3 and 12).
+/// Returns the per-panel JSON.
+pub fn reference_row(
+    results: &super::Results,
+    ctx: &super::RenderCtx,
+    stem: &std::path::Path,
+    row_label: &str,
+    tasks: &[layca_train::TaskId],
+    key: impl Fn(layca_train::TaskId) -> String,
+) -> Result<serde_json::Value> {
+    let (mut row, mut out) = (Vec::new(), Vec::new());
+    for &task in tasks {
+        let r = results.get(&key(task))?;
+        let eta_ref = measured_reference(results, task)?;
+        let title = eta_or_delta(r, eta_ref, false);
+        out.push(json!({"task": task.name(), "panel": panel_json(r, &title, eta_ref)}));
+        row.push(rotation_panel(r, title, 80.0)?);
+    }
+    let headers = tasks
+        .iter()
+        .map(|&t| super::plan::task_label(t).to_string())
+        .collect();
+    ctx.render(
+        rotation_grid(vec![row], vec![row_label.into()], headers, false),
+        stem,
+    )?;
+    Ok(serde_json::Value::Array(out))
+}
