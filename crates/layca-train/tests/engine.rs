@@ -2,59 +2,18 @@
 //! resume after a kill gives the same results as an uninterrupted run, finished runs are reused,
 //! bad input stops with a clear message and keeps earlier results.
 use candle_core::Device;
-use layca_core::Schedule;
-use layca_data::{Dataset, Normalizer, TensorDataset};
 use layca_train::data::{load_task_data, DataSource};
-use layca_train::{
-    ControlKind, Engine, OptimizerKind, RunConfig, RunStatus, TaskData, TaskId, TrainError,
-};
+use layca_train::{ControlKind, OptimizerKind, RunConfig, RunStatus, TaskData, TaskId, TrainError};
 use std::path::Path;
 use std::sync::OnceLock;
 
-fn take(ds: &Dataset, n: usize) -> Dataset {
-    let per = ds.channels * ds.height * ds.width;
-    Dataset {
-        pixels: ds.pixels[..n * per].to_vec(),
-        labels: ds.labels[..n].to_vec(),
-        ..ds.clone()
-    }
-}
+mod common;
+use common::{cfg, engine};
 
 /// 2,000 training digits (2 steps of 1,000 per epoch) and 500 test digits.
 fn small_data() -> &'static TaskData {
     static DATA: OnceLock<TaskData> = OnceLock::new();
-    DATA.get_or_init(|| {
-        let (train, test) = layca_data::embedded_mnist_split(500, 1).unwrap();
-        let (train, test) = (take(&train, 2000), take(&test, 500));
-        let norm = Normalizer::fit(&train);
-        let identity = layca_train::data::identity("test-subset", "scalar", &train, None, &test);
-        TaskData {
-            train: TensorDataset::new(&train, norm, &Device::Cpu).unwrap(),
-            val: None,
-            test: TensorDataset::new(&test, norm, &Device::Cpu).unwrap(),
-            identity,
-        }
-    })
-}
-
-fn cfg(epochs: usize) -> RunConfig {
-    let mut c = RunConfig::layca(TaskId::Mnist, 3f64.powf(-2.5));
-    c.epochs = Some(epochs);
-    c.schedule = Some(Schedule::StepDecay {
-        base: c.rho0,
-        factor: 0.2,
-        milestones: vec![2],
-    });
-    c.record_steps = true;
-    c
-}
-
-fn engine(root: &Path) -> Engine {
-    let mut e = Engine::new(root, Device::Cpu);
-    e.progress = false;
-    // Checkpoint every epoch so that the kill points below fall between checkpoints.
-    e.checkpoint_interval = std::time::Duration::ZERO;
-    e
+    DATA.get_or_init(|| common::mnist(2000, 0))
 }
 
 fn read(p: &Path) -> Vec<u8> {
