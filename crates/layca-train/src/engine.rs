@@ -50,6 +50,11 @@ pub struct Engine {
     /// Test hook: stop with [`TrainError::Interrupted`] after this many steps in this process,
     /// without checkpointing (simulates a kill).
     pub interrupt_after_steps: Option<u64>,
+    /// Cooperative stop (e.g. set by a SIGUSR1/SIGTERM handler): checked after each training
+    /// step; when set, the run stops with [`TrainError::Interrupted`] without writing anything
+    /// more. It resumes from its last epoch checkpoint (bit-identical records): set
+    /// `checkpoint_interval` to zero to lose at most the epoch in progress.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Keras' `epsilon()`: categorical cross-entropy clips probabilities to [ε, 1 − ε].
@@ -125,12 +130,20 @@ impl Engine {
             eval_batch: 1000,
             checkpoint_interval: std::time::Duration::from_secs(30),
             interrupt_after_steps: None,
+            stop: None,
         }
     }
 
     /// The name of the run directory of `cfg` on `data`: `<cfg.run_id()>_d<fingerprint>`.
     pub fn run_name(cfg: &RunConfig, data: &DataIdentity) -> String {
         format!("{}_d{}", cfg.run_id(), data.short())
+    }
+
+    /// Whether [`Engine::stop`] has been raised.
+    pub fn stop_requested(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     /// The run directory a config on the given data maps to.

@@ -350,7 +350,21 @@ impl<'a> Session<'a> {
                 steps: self.steps_this_process,
             });
         }
+        self.check_stop()?;
         Ok(Ok(()))
+    }
+
+    /// The cooperative stop ([`Engine::stop`]): the run ends here with `Interrupted`; what the
+    /// last checkpoint holds is what a resume continues from.
+    fn check_stop(&self) -> Result<()> {
+        if !self.engine.stop_requested() {
+            return Ok(());
+        }
+        self.bar.abandon();
+        tracing::info!(run = %self.record.id, step = self.state.steps_done, "stop requested: leaving at the last checkpoint");
+        Err(TrainError::Interrupted {
+            steps: self.steps_this_process,
+        })
     }
 
     /// AdaptCopy: the recorded per-layer rates of this global step.
