@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo xtask figure N|all [--scale smoke|cpu|paper] [--dry-run] [--out figures/] [--runs runs/]
+//! cargo xtask sweep figure N --launcher slurm|local --out DIR [--submit]
 //! cargo xtask models
 //! cargo xtask train --task mnist --rho0 0.037 [--control layca] ...
 //! ```
@@ -14,6 +15,7 @@ mod figures;
 mod models;
 mod progress;
 mod runner;
+mod sweep;
 mod train;
 
 #[derive(Parser)]
@@ -74,6 +76,9 @@ enum Cmd {
     Models,
     /// Train one run and print its record.
     Train(Box<train::TrainArgs>),
+    /// A figure's runs as Slurm job arrays (or locally): `sweep figure N`, `sweep run`,
+    /// `sweep collect`.
+    Sweep(sweep::SweepArgs),
     /// Images/s of a full training step: stock candle vs layca-ops (vs PyTorch if installed).
     Bench(bench::BenchArgs),
 }
@@ -109,6 +114,10 @@ fn main() -> Result<()> {
         Cmd::Models => models::run(),
         Cmd::Train(args) => train::run(&args),
         Cmd::Bench(args) => bench::run(&args),
+        Cmd::Sweep(args) => match sweep::run(&args)? {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        },
     }
 }
 

@@ -47,7 +47,7 @@ pub struct Tally {
 }
 
 /// A figure's scaled runs.
-struct Planned {
+pub(crate) struct Planned {
     figure: &'static dyn FigureSpec,
     runs: Vec<FigRun>,
     /// Epochs of each run at paper scale, by key.
@@ -57,22 +57,7 @@ struct Planned {
 /// Runs the request; returns the tally. Errors when a run or a rendering failed (after
 /// everything else was done).
 pub fn run(common: &Common, req: &FigureRequest) -> Result<Tally> {
-    let embedded_mnist = common.data_dir.is_none();
-    let plans: Vec<Planned> = req
-        .figures
-        .iter()
-        .map(|&figure| {
-            let paper = figure.runs();
-            Planned {
-                figure,
-                runs: scale::apply(req.scale, &paper, req.epochs, embedded_mnist),
-                paper_epochs: paper
-                    .iter()
-                    .map(|r| (r.key.clone(), r.cfg.num_epochs()))
-                    .collect(),
-            }
-        })
-        .collect();
+    let plans = plan_all(common, req);
     if req.dry_run {
         print_dry_run(common, req, &plans);
         return Ok(Tally::default());
@@ -104,10 +89,58 @@ pub fn run(common: &Common, req: &FigureRequest) -> Result<Tally> {
     Ok(tally)
 }
 
+/// Every figure's scaled run list.
+fn plan_all(common: &Common, req: &FigureRequest) -> Vec<Planned> {
+    let embedded_mnist = common.data_dir.is_none();
+    req.figures
+        .iter()
+        .map(|&figure| {
+            let paper = figure.runs();
+            Planned {
+                figure,
+                runs: scale::apply(req.scale, &paper, req.epochs, embedded_mnist),
+                paper_epochs: paper
+                    .iter()
+                    .map(|r| (r.key.clone(), r.cfg.num_epochs()))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// One job of the driver's run list, with its wave (0: depends on nothing; 1: AdaptCopy runs,
+/// after the runs they replay) and the evaluation subset its data is loaded with.
+pub struct WaveJob {
+    /// 0 or 1.
+    pub wave: usize,
+    /// The job exactly as [`run`] trains it (AdaptCopy sources resolved).
+    pub job: Job,
+    /// Validation and test images kept.
+    pub eval_limit: Option<usize>,
+}
+
+/// The jobs [`run`] would train for `req`, in its order (unique runs, wave 0 then wave 1), with
+/// the data loaded on the CPU from `source` (as [`data_source`] gives it).
+pub fn wave_jobs_of(common: &Common, req: &FigureRequest, source: &DataSource) -> Result<Vec<WaveJob>> {
+    let plans = plan_all(common, req);
+    let data = load_all_data(&plans, source, &candle_core::Device::Cpu)?;
+    let engine = Engine::new(&common.runs, candle_core::Device::Cpu);
+    let mut out = Vec::new();
+    for wave in 0..2 {
+        let done: Vec<String> = out.iter().map(|w: &WaveJob| w.job.id.clone()).collect();
+        for (job, eval_limit) in wave_jobs(&engine, &plans, &data, None, wave)? {
+            if !done.contains(&job.id) {
+                out.push(WaveJob { wave, job, eval_limit });
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Where the data comes from at each scale: `--data-dir` when given; otherwise the embedded
 /// MNIST and its stand-ins (`cpu`), generated files in the real formats (`smoke`), or nothing
 /// (`paper`: MNIST only, the other data sets must be on disk).
-fn data_source(common: &Common, scale: Scale) -> Result<DataSource> {
+pub fn data_source(common: &Common, scale: Scale) -> Result<DataSource> {
     Ok(match (&common.data_dir, scale) {
         (Some(d), _) => DataSource::from_arg(Some(d)),
         (None, Scale::Smoke) => DataSource::Dir(smoke_data(&common.runs)?),
@@ -181,31 +214,10 @@ fn train_all(
     let mut engine = engine.clone();
     engine.multi = Some(bar.multi());
     for wave in 0..2 {
-        let mut jobs: Vec<Job> = Vec::new();
-        for plan in plans {
-            for run in plan
-                .runs
-                .iter()
-                .filter(|r| r.replays.is_some() == (wave == 1))
-            {
-                let cfg = resolve_replay(&engine, plan, run, data, &outcomes)?;
-                let d = data[&data_key(run)].clone();
-                let id = engine
-                    .run_dir(&cfg, &d.identity)
-                    .root()
-                    .display()
-                    .to_string();
-                if outcomes.contains_key(&id) || jobs.iter().any(|j| j.id == id) {
-                    continue;
-                }
-                jobs.push(Job {
-                    id,
-                    label: format!("fig {} {}", plan.figure.number(), run.key),
-                    cfg,
-                    data: d,
-                });
-            }
-        }
+        let jobs = wave_jobs(&engine, plans, data, Some(&outcomes), wave)?
+            .into_iter()
+            .map(|(job, _)| job)
+            .collect();
         for (job, outcome) in runner::run_all(&engine, jobs, common.jobs, &bar) {
             outcomes.insert(job.id, outcome);
         }
@@ -223,13 +235,53 @@ fn train_all(
     Ok((outcomes, tally))
 }
 
-/// An AdaptCopy run's configuration with the directory of the run it replays.
+/// The jobs of one wave (0: runs that depend on nothing, 1: AdaptCopy runs), each unique run
+/// once and none already in `outcomes`, with the evaluation subset of its data.
+fn wave_jobs(
+    engine: &Engine,
+    plans: &[Planned],
+    data: &BTreeMap<DataKey, Arc<TaskData>>,
+    outcomes: Option<&BTreeMap<String, Outcome>>,
+    wave: usize,
+) -> Result<Vec<(Job, Option<usize>)>> {
+    let mut jobs: Vec<(Job, Option<usize>)> = Vec::new();
+    for plan in plans {
+        for run in plan
+            .runs
+            .iter()
+            .filter(|r| r.replays.is_some() == (wave == 1))
+        {
+            let cfg = resolve_replay(engine, plan, run, data, outcomes)?;
+            let d = data[&data_key(run)].clone();
+            let id = engine
+                .run_dir(&cfg, &d.identity)
+                .root()
+                .display()
+                .to_string();
+            if outcomes.is_some_and(|o| o.contains_key(&id)) || jobs.iter().any(|j| j.0.id == id)
+            {
+                continue;
+            }
+            let job = Job {
+                id,
+                label: format!("fig {} {}", plan.figure.number(), run.key),
+                cfg,
+                data: d,
+            };
+            jobs.push((job, run.eval_limit));
+        }
+    }
+    Ok(jobs)
+}
+
+/// An AdaptCopy run's configuration with the directory of the run it replays (a warning when
+/// `outcomes` is given and holds no record of it).
 fn resolve_replay(
     engine: &Engine,
     plan: &Planned,
     run: &FigRun,
     data: &BTreeMap<DataKey, Arc<TaskData>>,
-    outcomes: &BTreeMap<String, Outcome>,
+    outcomes: Option<&BTreeMap<String, Outcome>>,
 ) -> Result<RunConfig> {
     let Some(src_key) = &run.replays else {
         return Ok(run.cfg.clone());
@@ -241,7 +293,7 @@ fn resolve_replay(
         .with_context(|| format!("{} replays unknown run {src_key}", run.key))?;
     let dir = engine.run_dir(&src.cfg, &data[&data_key(src)].identity);
     let id = dir.root().display().to_string();
-    if !matches!(outcomes.get(&id), Some(Outcome::Done(_))) {
+    if outcomes.is_some_and(|o| !matches!(o.get(&id), Some(Outcome::Done(_)))) {
         tracing::warn!(run = %run.key, source = %src_key, "the replayed run has no records");
     }
     let mut cfg = run.cfg.clone();
@@ -269,7 +321,7 @@ fn render_one(
     let n = plan.figure.number();
     let mut results = Results::default();
     for run in &plan.runs {
-        let cfg = resolve_replay(engine, plan, run, data, outcomes)?;
+        let cfg = resolve_replay(engine, plan, run, data, Some(outcomes))?;
         let identity = &data[&data_key(run)].identity;
         let dir = engine.run_dir(&cfg, identity);
         let rec = match outcomes.get(&dir.root().display().to_string()) {

@@ -12,7 +12,7 @@ use layca_train::{RunConfig, TaskId};
 use serde::Serialize;
 
 /// How big the runs are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scale {
     /// Spec §6 exactly (the data sets on disk; a GPU in practice).
