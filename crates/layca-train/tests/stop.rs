@@ -53,7 +53,11 @@ fn a_stopped_run_resumes_to_byte_identical_records() {
         ("run.json", dir.run_json(), dir_full.run_json()),
         ("history", dir.history(), dir_full.history()),
         ("steps", dir.steps(), dir_full.steps()),
-        ("final weights", dir.final_weights(), dir_full.final_weights()),
+        (
+            "final weights",
+            dir.final_weights(),
+            dir_full.final_weights(),
+        ),
     ] {
         assert_eq!(read(&a), read(&b), "{what} differs after stop + resume");
     }

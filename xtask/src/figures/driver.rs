@@ -121,7 +121,11 @@ pub struct WaveJob {
 
 /// The jobs [`run`] would train for `req`, in its order (unique runs, wave 0 then wave 1), with
 /// the data loaded on the CPU from `source` (as [`data_source`] gives it).
-pub fn wave_jobs_of(common: &Common, req: &FigureRequest, source: &DataSource) -> Result<Vec<WaveJob>> {
+pub fn wave_jobs_of(
+    common: &Common,
+    req: &FigureRequest,
+    source: &DataSource,
+) -> Result<Vec<WaveJob>> {
     let plans = plan_all(common, req);
     let data = load_all_data(&plans, source, &candle_core::Device::Cpu)?;
     let engine = Engine::new(&common.runs, candle_core::Device::Cpu);
@@ -130,7 +134,11 @@ pub fn wave_jobs_of(common: &Common, req: &FigureRequest, source: &DataSource) -
         let done: Vec<String> = out.iter().map(|w: &WaveJob| w.job.id.clone()).collect();
         for (job, eval_limit) in wave_jobs(&engine, &plans, &data, None, wave)? {
             if !done.contains(&job.id) {
-                out.push(WaveJob { wave, job, eval_limit });
+                out.push(WaveJob {
+                    wave,
+                    job,
+                    eval_limit,
+                });
             }
         }
     }
@@ -258,8 +266,7 @@ fn wave_jobs(
                 .root()
                 .display()
                 .to_string();
-            if outcomes.is_some_and(|o| o.contains_key(&id)) || jobs.iter().any(|j| j.0.id == id)
-            {
+            if outcomes.is_some_and(|o| o.contains_key(&id)) || jobs.iter().any(|j| j.0.id == id) {
                 continue;
             }
             let job = Job {

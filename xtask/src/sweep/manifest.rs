@@ -149,7 +149,10 @@ fn entry(index: usize, w: &WaveJob, all: &[WaveJob]) -> Result<Entry> {
         layca_train::ControlKind::AdaptCopy { source } => {
             let src = source.display().to_string();
             let i = all.iter().position(|o| o.job.id == src).with_context(|| {
-                format!("{}: the run it replays ({src}) is not in the sweep", w.job.label)
+                format!(
+                    "{}: the run it replays ({src}) is not in the sweep",
+                    w.job.label
+                )
             })?;
             Some(i)
         }

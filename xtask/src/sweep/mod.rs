@@ -235,7 +235,12 @@ fn sbatch_parsable(script: &Path, after: &[String]) -> Result<String> {
         );
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let id = text.trim().split(';').next().unwrap_or_default().to_string();
+    let id = text
+        .trim()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     if id.is_empty() {
         bail!("sbatch {}: printed no job id", script.display());
     }
@@ -283,7 +288,12 @@ pub fn run_index(manifest: &Path, index: usize, stop: &Arc<AtomicBool>) -> Resul
     engine.checkpoint_interval = std::time::Duration::ZERO;
     engine.stop = Some(stop.clone());
     let dir = engine.run_dir(&e.config, &data.identity);
-    if dir.root().file_name().map(|n| n.to_string_lossy().into_owned()) != Some(e.run.clone()) {
+    if dir
+        .root()
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        != Some(e.run.clone())
+    {
         bail!(
             "index {index}: the run directory would be {} but the manifest says {}",
             dir.root().display(),
@@ -294,7 +304,10 @@ pub fn run_index(manifest: &Path, index: usize, stop: &Arc<AtomicBool>) -> Resul
     tracing::info!(index, run = %e.label, dir = %dir.root().display(), "sweep run");
     match engine.run(&e.config, &data) {
         Ok(_) if was_final => {
-            println!("index {index}: {}: finished already, nothing trained", e.label);
+            println!(
+                "index {index}: {}: finished already, nothing trained",
+                e.label
+            );
             Ok(IndexOutcome::AlreadyFinished)
         }
         Ok(rec) => {

@@ -63,7 +63,10 @@ fn the_manifest_is_the_drivers_run_list_hashed() {
     assert!(jobs.len() >= 10, "{}", jobs.len());
     for (i, (e, j)) in m.body.entries.iter().zip(&jobs).enumerate() {
         assert_eq!(e.index, i);
-        assert_eq!((e.wave, &e.label, &e.config), (j.wave, &j.job.label, &j.job.cfg));
+        assert_eq!(
+            (e.wave, &e.label, &e.config),
+            (j.wave, &j.job.label, &j.job.cfg)
+        );
         assert_eq!(e.data_fingerprint, j.job.data.identity.fingerprint);
         assert!(j.job.id.ends_with(&e.run), "{} vs {}", j.job.id, e.run);
     }
@@ -79,7 +82,11 @@ fn the_manifest_is_the_drivers_run_list_hashed() {
         assert_eq!(source, &m.body.runs.join(&m.body.entries[src].run));
     }
     assert!(m.body.runs.is_absolute() && m.body.out.is_absolute());
-    assert!(m.body.data.how.contains("smoke-data"), "{}", m.body.data.how);
+    assert!(
+        m.body.data.how.contains("smoke-data"),
+        "{}",
+        m.body.data.how
+    );
     assert!(m.hash.starts_with("sha256:") && m.hash.len() == 7 + 64);
     // Writing it again gives the same manifest; an edited one is refused by name.
     assert_eq!(figure(&f).unwrap().m.hash, m.hash);
@@ -88,7 +95,10 @@ fn the_manifest_is_the_drivers_run_list_hashed() {
     assert_ne!(edited, text);
     std::fs::write(&w.manifest, edited).unwrap();
     let err = format!("{:#}", Manifest::read(&w.manifest).unwrap_err());
-    assert!(err.contains("`hash`") && err.contains("manifest.json"), "{err}");
+    assert!(
+        err.contains("`hash`") && err.contains("manifest.json"),
+        "{err}"
+    );
     let stop = Arc::new(AtomicBool::new(false));
     assert!(run_index(&w.manifest, 0, &stop).is_err());
 }
@@ -123,14 +133,23 @@ fn the_batch_scripts_hold_the_array_signal_requeue_and_dependencies() {
     ] {
         assert!(a0.contains(&want), "wave 0 script lacks {want:?}:\n{a0}");
     }
-    assert!(a1.contains(&format!("#SBATCH --array={lo1}-{hi1}%3\n")), "{a1}");
+    assert!(
+        a1.contains(&format!("#SBATCH --array={lo1}-{hi1}%3\n")),
+        "{a1}"
+    );
     let collect = &w.scripts.collect.1;
     assert!(collect.contains("sweep collect --manifest") && !collect.contains("--array"));
     assert!(!collect.contains("--gpus"), "{collect}");
     let submit = &w.scripts.submit;
     assert!(submit.contains("A0=$(sbatch --parsable '"), "{submit}");
-    assert!(submit.contains("A1=$(sbatch --parsable --dependency=afterok:$A0 '"), "{submit}");
-    assert!(submit.contains("sbatch --parsable --dependency=afterok:$A0:$A1 '"), "{submit}");
+    assert!(
+        submit.contains("A1=$(sbatch --parsable --dependency=afterok:$A0 '"),
+        "{submit}"
+    );
+    assert!(
+        submit.contains("sbatch --parsable --dependency=afterok:$A0:$A1 '"),
+        "{submit}"
+    );
     assert!(read(&tmp.path().join("sweep/submit.sh")).ends_with(submit.as_bytes()));
 }
 
@@ -157,7 +176,10 @@ fn local_launcher_draws_the_figure_commands_figure_and_resubmitting_trains_nothi
     let f = sweep(tmp.path(), "12", Launcher::Local);
     let w = figure(&f).unwrap();
     let stem = w.m.body.out.join("fig12");
-    let (json, png) = (read(&stem.with_extension("json")), read(&stem.with_extension("png")));
+    let (json, png) = (
+        read(&stem.with_extension("json")),
+        read(&stem.with_extension("png")),
+    );
     // Resubmitting: the same manifest, every index already finished, no run file touched.
     let runs = w.m.body.runs.clone();
     let before = snapshot(&runs);
@@ -166,10 +188,18 @@ fn local_launcher_draws_the_figure_commands_figure_and_resubmitting_trains_nothi
     let stop = Arc::new(AtomicBool::new(false));
     for e in &again.m.body.entries {
         let got = run_index(&again.manifest, e.index, &stop).unwrap();
-        assert!(matches!(got, IndexOutcome::AlreadyFinished), "index {}: {got:?}", e.index);
+        assert!(
+            matches!(got, IndexOutcome::AlreadyFinished),
+            "index {}: {got:?}",
+            e.index
+        );
     }
     collect(&again.manifest).unwrap();
-    assert_eq!(snapshot(&runs), before, "a resubmission changed the run store");
+    assert_eq!(
+        snapshot(&runs),
+        before,
+        "a resubmission changed the run store"
+    );
     assert_eq!(read(&stem.with_extension("json")), json);
     // The figure command, on a fresh run store at the same path, draws the same figure.
     std::fs::remove_dir_all(&runs).unwrap();
@@ -185,8 +215,16 @@ fn local_launcher_draws_the_figure_commands_figure_and_resubmitting_trains_nothi
     let tally = driver::run(&c, &req).unwrap();
     assert_eq!(tally.finished, w.m.body.entries.len());
     let stem2 = req.out.join("fig12");
-    assert_eq!(read(&stem2.with_extension("json")), json, "figure JSON differs");
-    assert_eq!(read(&stem2.with_extension("png")), png, "figure PNG differs");
+    assert_eq!(
+        read(&stem2.with_extension("json")),
+        json,
+        "figure JSON differs"
+    );
+    assert_eq!(
+        read(&stem2.with_extension("png")),
+        png,
+        "figure PNG differs"
+    );
 }
 
 #[test]
