@@ -20,7 +20,7 @@ fn read(p: &Path) -> Vec<u8> {
 
 #[test]
 fn a_stopped_run_resumes_to_byte_identical_records() {
-    let cfg = cfg(6); // 6 epochs × 2 steps
+    let cfg = cfg(3); // 3 epochs × 2 steps
     let full = tempfile::tempdir().unwrap();
     engine(full.path()).run(&cfg, small_data()).unwrap();
     let dir_full = engine(full.path()).run_dir(&cfg, &small_data().identity);
@@ -45,7 +45,7 @@ fn a_stopped_run_resumes_to_byte_identical_records() {
     let rec = dir.record().unwrap().unwrap();
     assert!(matches!(rec.status, RunStatus::Running), "{:?}", rec.status);
     assert!(!dir.final_weights().exists());
-    assert!(dir.read_history().unwrap().len() < 6);
+    assert!(dir.read_history().unwrap().len() < 3);
 
     // A fresh engine (no flag) resumes from the checkpoint and finishes.
     engine(tmp.path()).run(&cfg, small_data()).unwrap();

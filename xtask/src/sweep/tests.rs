@@ -101,6 +101,14 @@ fn the_manifest_is_the_drivers_run_list_hashed() {
     );
     let stop = Arc::new(AtomicBool::new(false));
     assert!(run_index(&w.manifest, 0, &stop).is_err());
+    // A manifest whose data fingerprint is not the data's (re-hashed): refused before training.
+    let mut other = m.clone();
+    other.body.entries[0].data_fingerprint = "0123".into();
+    other.hash = other.body.hash().unwrap();
+    other.write(&w.manifest).unwrap();
+    let err = format!("{:#}", run_index(&w.manifest, 0, &stop).unwrap_err());
+    assert!(err.contains("fingerprint") && err.contains("0123"), "{err}");
+    assert!(!m.body.runs.join(&m.body.entries[0].run).exists());
 }
 
 #[test]
@@ -173,9 +181,9 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, (u64, std::time::SystemTime)> {
 #[test]
 fn local_launcher_draws_the_figure_commands_figure_and_resubmitting_trains_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let f = sweep(tmp.path(), "12", Launcher::Local);
+    let f = sweep(tmp.path(), "8", Launcher::Local);
     let w = figure(&f).unwrap();
-    let stem = w.m.body.out.join("fig12");
+    let stem = w.m.body.out.join("fig08");
     let (json, png) = (
         read(&stem.with_extension("json")),
         read(&stem.with_extension("png")),
@@ -183,7 +191,7 @@ fn local_launcher_draws_the_figure_commands_figure_and_resubmitting_trains_nothi
     // Resubmitting: the same manifest, every index already finished, no run file touched.
     let runs = w.m.body.runs.clone();
     let before = snapshot(&runs);
-    let again = figure(&sweep(tmp.path(), "12", Launcher::Slurm)).unwrap();
+    let again = figure(&sweep(tmp.path(), "8", Launcher::Slurm)).unwrap();
     assert_eq!(again.m.hash, w.m.hash);
     let stop = Arc::new(AtomicBool::new(false));
     for e in &again.m.body.entries {
@@ -204,7 +212,7 @@ fn local_launcher_draws_the_figure_commands_figure_and_resubmitting_trains_nothi
     // The figure command, on a fresh run store at the same path, draws the same figure.
     std::fs::remove_dir_all(&runs).unwrap();
     let req = FigureRequest {
-        figures: crate::select_figures("12").unwrap(),
+        figures: crate::select_figures("8").unwrap(),
         scale: Scale::Smoke,
         out: tmp.path().join("figure"),
         epochs: None,
@@ -214,7 +222,7 @@ fn local_launcher_draws_the_figure_commands_figure_and_resubmitting_trains_nothi
     c.runs = runs;
     let tally = driver::run(&c, &req).unwrap();
     assert_eq!(tally.finished, w.m.body.entries.len());
-    let stem2 = req.out.join("fig12");
+    let stem2 = req.out.join("fig08");
     assert_eq!(
         read(&stem2.with_extension("json")),
         json,
