@@ -3,7 +3,8 @@
 //! ```text
 //! cargo xtask figure N|all [--scale smoke|cpu|paper] [--dry-run] [--out figures/] [--runs runs/]
 //! cargo xtask models
-//! cargo xtask train --task mnist --rho0 0.037 [--control layca] ...
+//! cargo xtask train --task mnist --rho0 0.037 [--control layca] [--tensorboard DIR] ...
+//! cargo xtask tune --task mnist --rho0 0.012 --probe 0.1 | --from-run DIR | --validate STORE
 //! ```
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -14,7 +15,9 @@ mod figures;
 mod models;
 mod progress;
 mod runner;
+mod tensorboard;
 mod train;
+mod tune;
 
 #[derive(Parser)]
 #[command(name = "xtask", about = "layca: reproduce the layer-rotation paper")]
@@ -76,6 +79,8 @@ enum Cmd {
     Train(Box<train::TrainArgs>),
     /// Images/s of a full training step: stock candle vs layca-ops (vs PyTorch if installed).
     Bench(bench::BenchArgs),
+    /// Predict each layer's final rotation from a short probe and suggest ρ(0).
+    Tune(Box<tune::TuneArgs>),
 }
 
 fn main() -> Result<()> {
@@ -109,6 +114,7 @@ fn main() -> Result<()> {
         Cmd::Models => models::run(),
         Cmd::Train(args) => train::run(&args),
         Cmd::Bench(args) => bench::run(&args),
+        Cmd::Tune(args) => tune::run(&args),
     }
 }
 
