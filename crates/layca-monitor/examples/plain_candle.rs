@@ -7,7 +7,7 @@
 //! tensorboard --logdir /tmp/plain-candle
 //! ```
 use candle_core::{DType, Device, ModuleT, Tensor, D};
-use candle_nn::{batch_norm, conv2d, linear, loss, Module, Optimizer, VarBuilder, VarMap};
+use candle_nn::{batch_norm, conv2d, linear, loss, Module, VarBuilder, VarMap};
 use layca_monitor::{
     CsvSink, JsonlSink, LayerMonitor, MonitorConfig, Selection, Sink, TensorBoardSink,
 };
@@ -39,7 +39,10 @@ impl Net {
 /// The first `n` embedded digits as (N,1,28,28) f32 in [0, 1] and u32 labels.
 fn digits(n: usize, dev: &Device) -> anyhow::Result<(Tensor, Tensor)> {
     let ds = layca_data::idx::embedded_mnist()?;
-    let px: Vec<f32> = ds.pixels[..n * 784].iter().map(|&p| p as f32 / 255.0).collect();
+    let px: Vec<f32> = ds.pixels[..n * 784]
+        .iter()
+        .map(|&p| p as f32 / 255.0)
+        .collect();
     let x = Tensor::from_vec(px, (n, 1, 28, 28), dev)?;
     let y = Tensor::from_vec(ds.labels[..n].to_vec(), n, dev)?;
     Ok((x, y))
@@ -60,7 +63,10 @@ fn main() -> anyhow::Result<()> {
     // watches conv.weight and fc.weight; lists the biases, BN γ/β and running statistics as ignored
     let mut monitor = LayerMonitor::from_varmap(&varmap, &Selection::default(), config)?;
     monitor.print_report();
-    let kernels = monitor.vars().into_iter().map(|(n, v)| NamedParam::new(n, v));
+    let kernels = monitor
+        .vars()
+        .into_iter()
+        .map(|(n, v)| NamedParam::new(n, v));
     let mut opt = LaycaOptimizer::new(
         kernels.collect(),
         vec![],
@@ -87,7 +93,10 @@ fn main() -> anyhow::Result<()> {
     let batch = 100;
     for epoch in 0..3 {
         for b in 0..(2000 / batch) {
-            let (xb, yb) = (x.narrow(0, b * batch, batch)?, y.narrow(0, b * batch, batch)?);
+            let (xb, yb) = (
+                x.narrow(0, b * batch, batch)?,
+                y.narrow(0, b * batch, batch)?,
+            );
             let logits = net.forward(&xb, true)?;
             let loss = loss::cross_entropy(&logits, &yb)?;
             let grads = loss.backward()?;

@@ -221,7 +221,10 @@ impl LayerMonitor {
 
     /// Drops watched `Var`s that got no gradient (BN buffers under unusual names, frozen layers);
     /// call once after the first `backward`. Returns the names dropped.
-    pub fn exclude_without_grad(&mut self, grads: &candle_core::backprop::GradStore) -> Vec<String> {
+    pub fn exclude_without_grad(
+        &mut self,
+        grads: &candle_core::backprop::GradStore,
+    ) -> Vec<String> {
         let (keep, drop): (Vec<_>, Vec<_>) = std::mem::take(&mut self.layers)
             .into_iter()
             .partition(|l| grads.get(l.var.as_tensor()).is_some());
@@ -247,7 +250,10 @@ impl LayerMonitor {
     /// Snapshots the watched weights when the coming step is recorded (on device, no transfer).
     pub fn before_step(&mut self) -> Result<()> {
         self.previous = if self.records_next() {
-            let snap = self.layers.iter().map(|l| l.var.as_tensor().detach().copy());
+            let snap = self
+                .layers
+                .iter()
+                .map(|l| l.var.as_tensor().detach().copy());
             Some(snap.collect::<candle_core::Result<Vec<_>>>()?)
         } else {
             None
@@ -338,7 +344,12 @@ impl LayerMonitor {
     pub fn weights_f64(&self) -> Result<Vec<(String, Vec<f64>)>> {
         self.layers
             .iter()
-            .map(|l| Ok((l.name.clone(), f64_flat(l.var.as_tensor())?.to_vec1::<f64>()?)))
+            .map(|l| {
+                Ok((
+                    l.name.clone(),
+                    f64_flat(l.var.as_tensor())?.to_vec1::<f64>()?,
+                ))
+            })
             .collect()
     }
 }
@@ -349,7 +360,13 @@ mod tests {
     use candle_core::Device;
 
     fn var(v: &[f32], shape: &[usize]) -> Var {
-        Var::from_tensor(&Tensor::new(v, &Device::Cpu).unwrap().reshape(shape).unwrap()).unwrap()
+        Var::from_tensor(
+            &Tensor::new(v, &Device::Cpu)
+                .unwrap()
+                .reshape(shape)
+                .unwrap(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -368,7 +385,10 @@ mod tests {
         let w0 = w.as_tensor().copy()?;
         m.before_step()?;
         w.set(&Tensor::new(&[[1f32, 0.1], [0., 0.]], &Device::Cpu)?)?;
-        assert!(m.after_step()?.is_none(), "step 1 is not recorded at interval 2");
+        assert!(
+            m.after_step()?.is_none(),
+            "step 1 is not recorded at interval 2"
+        );
         let w1 = w.as_tensor().copy()?;
         m.before_step()?;
         w.set(&Tensor::new(&[[1f32, 0.3], [0., 0.]], &Device::Cpu)?)?;
@@ -377,10 +397,8 @@ mod tests {
         let l = &rec.layers[0];
         let d = layca_core::cosine_distance(w.as_tensor(), &w0)?;
         assert!((l.cosine_distance - d).abs() < 1e-15, "{l:?} vs {d}");
-        let t = layca_core::tan_from_cosine_distance(layca_core::cosine_distance(
-            w.as_tensor(),
-            &w1,
-        )?);
+        let t =
+            layca_core::tan_from_cosine_distance(layca_core::cosine_distance(w.as_tensor(), &w1)?);
         assert!((l.tan_theta - t).abs() < 1e-12, "{l:?} vs {t}");
         let ratio = 0.2f32 as f64 / (1.0 + 0.1f32 as f64 * 0.1f32 as f64).sqrt();
         assert!((l.update_ratio.unwrap() - ratio).abs() < 1e-6);
@@ -393,7 +411,10 @@ mod tests {
         let b = var(&[0.5, 0.5], &[2]);
         let named = vec![("b".to_string(), b)];
         let err = LayerMonitor::from_named(named, &Selection::default(), MonitorConfig::default());
-        assert!(matches!(err, Err(MonitorError::NothingWatched { considered: 1 })));
+        assert!(matches!(
+            err,
+            Err(MonitorError::NothingWatched { considered: 1 })
+        ));
         let z = var(&[0., 0., 0., 0.], &[2, 2]);
         let err = LayerMonitor::from_named(
             vec![("z".to_string(), z)],

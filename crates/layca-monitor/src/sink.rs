@@ -51,7 +51,9 @@ impl Sink for JsonlSink {
             .map_err(|e| MonitorError::io(&self.path, e))
     }
     fn flush(&mut self) -> Result<()> {
-        self.out.flush().map_err(|e| MonitorError::io(&self.path, e))
+        self.out
+            .flush()
+            .map_err(|e| MonitorError::io(&self.path, e))
     }
 }
 
@@ -91,7 +93,9 @@ impl Sink for CsvSink {
             .map_err(|e| MonitorError::io(&self.path, e))
     }
     fn flush(&mut self) -> Result<()> {
-        self.out.flush().map_err(|e| MonitorError::io(&self.path, e))
+        self.out
+            .flush()
+            .map_err(|e| MonitorError::io(&self.path, e))
     }
 }
 
@@ -112,7 +116,12 @@ impl TensorBoardSink {
         self.writer.path()
     }
     /// Writes one histogram per layer (e.g. from [`crate::LayerMonitor::weights_f64`]).
-    pub fn histograms(&mut self, step: u64, layers: &[(String, Vec<f64>)], bins: usize) -> Result<()> {
+    pub fn histograms(
+        &mut self,
+        step: u64,
+        layers: &[(String, Vec<f64>)],
+        bins: usize,
+    ) -> Result<()> {
         for (name, values) in layers {
             let h = Histogram::from_values(values, bins);
             self.writer

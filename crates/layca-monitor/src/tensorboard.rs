@@ -110,7 +110,9 @@ impl Histogram {
         let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
         let (min, max) = finite
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
         if finite.is_empty() {
             return Self::default();
         }
@@ -118,7 +120,11 @@ impl Histogram {
         let width = (max - min) / bins as f64;
         let mut bucket = vec![0.0; bins];
         for &v in &finite {
-            let i = if width > 0.0 { ((v - min) / width) as usize } else { 0 };
+            let i = if width > 0.0 {
+                ((v - min) / width) as usize
+            } else {
+                0
+            };
             bucket[i.min(bins - 1)] += 1.0;
         }
         let mut bucket_limit: Vec<f64> = (1..bins).map(|i| min + width * i as f64).collect();

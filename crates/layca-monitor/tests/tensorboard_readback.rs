@@ -71,7 +71,9 @@ fn expected(dir: &Path) -> anyhow::Result<Scalars> {
     for line in std::fs::read_to_string(dir.join("rotation.jsonl"))?.lines() {
         let rec: StepRecord = serde_json::from_str(line)?;
         for (tag, v) in rec.scalars() {
-            out.entry(tag).or_default().insert(rec.step as i64, v as f32 as f64);
+            out.entry(tag)
+                .or_default()
+                .insert(rec.step as i64, v as f32 as f64);
         }
     }
     Ok(out)
@@ -89,21 +91,36 @@ fn tensorboard_reads_back_every_jsonl_scalar() -> anyhow::Result<()> {
         .arg(SCRIPT)
         .arg(dir.path().join("tb"))
         .output()?;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let read: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    assert_eq!(read["file_version"], "brain.Event:2");
+    // EventAccumulator parses `file_version: "brain.Event:2"` into the number 2.0
+    assert_eq!(
+        read["file_version"].as_f64(),
+        Some(2.0),
+        "{}",
+        read["file_version"]
+    );
     let mut got = Scalars::new();
     for (tag, events) in read["scalars"].as_object().expect("scalars") {
         for e in events.as_array().expect("events") {
             let step = e[0].as_i64().expect("step");
-            got.entry(tag.clone()).or_default().insert(step, e[1].as_f64().expect("value"));
+            got.entry(tag.clone())
+                .or_default()
+                .insert(step, e[1].as_f64().expect("value"));
         }
     }
     let want = expected(dir.path())?;
     assert_eq!(got, want, "EventAccumulator scalars differ from the JSONL");
     let n: usize = want.values().map(|s| s.len()).sum();
     let tags: Vec<&String> = want.keys().collect();
-    println!("EventAccumulator read {n} scalars ({} tags: {tags:?}), all equal to the JSONL values", want.len());
+    println!(
+        "EventAccumulator read {n} scalars ({} tags: {tags:?}), all equal to the JSONL values",
+        want.len()
+    );
     let histos = read["histograms"].as_object().expect("histograms");
     assert_eq!(histos.len(), 2, "{histos:?}");
     for (tag, h) in histos {

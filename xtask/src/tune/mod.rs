@@ -326,7 +326,11 @@ fn parse_enum<T: serde::de::DeserializeOwned>(field: &str, s: &str) -> Result<T>
 
 /// The full run's configuration from the command line.
 fn full_config(a: &TuneArgs) -> Result<RunConfig> {
-    let task = TaskId::parse(a.task.as_deref().context("--task is needed without --from-run")?)?;
+    let task = TaskId::parse(
+        a.task
+            .as_deref()
+            .context("--task is needed without --from-run")?,
+    )?;
     let rho0 = a.rho0.context("--rho0 is needed for a probe run")?;
     let mut cfg = RunConfig::layca(task, rho0);
     cfg.optimizer = parse_enum::<OptimizerKind>("optimizer", &a.optimizer)?;
@@ -417,7 +421,12 @@ fn print_report(r: &TuneReport) {
     } else {
         "target NOT reached within --max-rho; the largest allowed"
     };
-    println!("suggested ρ(0) = {:.4e} = 3^{:.3}, α = {} ({verdict})", s.rho0, s.rho0.ln() / 3f64.ln(), s.alpha);
+    println!(
+        "suggested ρ(0) = {:.4e} = 3^{:.3}, α = {} ({verdict})",
+        s.rho0,
+        s.rho0.ln() / 3f64.ln(),
+        s.alpha
+    );
     println!("{}", r.command);
 }
 

@@ -92,7 +92,9 @@ fn design(pts: &[Point], sums: &Sums) -> Vec<(f64, f64, f64)> {
 /// D only (pure random walk).
 pub fn fit_walk(pts: &[Point], sums: &Sums) -> Fit {
     let rows = design(pts, sums);
-    let (aa, ay) = rows.iter().fold((0.0, 0.0), |(s, t), r| (s + r.0 * r.0, t + r.0));
+    let (aa, ay) = rows
+        .iter()
+        .fold((0.0, 0.0), |(s, t), r| (s + r.0 * r.0, t + r.0));
     Fit {
         d: if aa > 0.0 { (ay / aa).max(0.0) } else { 0.0 },
         v: 0.0,
@@ -102,7 +104,9 @@ pub fn fit_walk(pts: &[Point], sums: &Sums) -> Fit {
 /// V only (pure drift).
 pub fn fit_drift(pts: &[Point], sums: &Sums) -> Fit {
     let rows = design(pts, sums);
-    let (bb, by) = rows.iter().fold((0.0, 0.0), |(s, t), r| (s + r.1 * r.1, t + r.1));
+    let (bb, by) = rows
+        .iter()
+        .fold((0.0, 0.0), |(s, t), r| (s + r.1 * r.1, t + r.1));
     Fit {
         d: 0.0,
         v: if bb > 0.0 { (by / bb).max(0.0) } else { 0.0 },
@@ -202,7 +206,10 @@ mod tests {
             .map(|&n| (n, truth.distance(&sums, n)))
             .collect();
         let f = fit(&pts, &sums);
-        assert!((f.d - 0.8).abs() < 1e-6 && (f.v - 0.05).abs() < 1e-6, "{f:?}");
+        assert!(
+            (f.d - 0.8).abs() < 1e-6 && (f.v - 0.05).abs() < 1e-6,
+            "{f:?}"
+        );
         let p = predict(&f, &ensemble(&pts, &sums, 1), &sums, 1000);
         assert!((p.value - truth.distance(&sums, 1000)).abs() < 1e-9);
         assert!(p.low <= p.value && p.value <= p.high);

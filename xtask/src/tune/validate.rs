@@ -92,17 +92,18 @@ fn load_groups(store: &Path, task: TaskId) -> Result<BTreeMap<String, Vec<RunVie
 }
 
 fn reference(runs: &[RunView]) -> Option<&RunView> {
-    let uniform: Vec<&RunView> = runs.iter().filter(|r| r.record.config.alpha == 0.0).collect();
+    let uniform: Vec<&RunView> = runs
+        .iter()
+        .filter(|r| r.record.config.alpha == 0.0)
+        .collect();
     let layca = matches!(runs.first()?.record.config.control, ControlKind::Layca);
     if layca {
         let target = 3f64.powi(-3).ln();
-        uniform
-            .into_iter()
-            .min_by(|a, b| {
-                let da = (a.record.config.rho0.ln() - target).abs();
-                let db = (b.record.config.rho0.ln() - target).abs();
-                da.total_cmp(&db)
-            })
+        uniform.into_iter().min_by(|a, b| {
+            let da = (a.record.config.rho0.ln() - target).abs();
+            let db = (b.record.config.rho0.ln() - target).abs();
+            da.total_cmp(&db)
+        })
     } else {
         uniform.get(uniform.len().saturating_sub(1) / 2).copied()
     }
@@ -140,14 +141,32 @@ fn errors(runs: &[RunView], frac: f64) -> Result<Vec<LayerRow>> {
     Ok(rows)
 }
 
-fn summarise(a: &TuneArgs, group: &str, runs: &[RunView], frac: f64) -> Result<(Summary, Vec<LayerRow>)> {
+fn summarise(
+    a: &TuneArgs,
+    group: &str,
+    runs: &[RunView],
+    frac: f64,
+) -> Result<(Summary, Vec<LayerRow>)> {
     let rows = errors(runs, frac)?;
-    let abs: Vec<f64> = rows.iter().map(|r| (r.predicted - r.actual).abs()).collect();
-    let covered = rows.iter().filter(|r| r.low <= r.actual && r.actual <= r.high).count();
+    let abs: Vec<f64> = rows
+        .iter()
+        .map(|r| (r.predicted - r.actual).abs())
+        .collect();
+    let covered = rows
+        .iter()
+        .filter(|r| r.low <= r.actual && r.actual <= r.high)
+        .count();
     let refr = reference(runs).context("no α = 0 run in the group")?;
     let cfg = &refr.record.config;
     let preds = predict_run(refr, frac, refr.planned_steps())?;
-    let s = suggest(cfg, &preds, refr.spe(), refr.planned_steps(), a.target, max_rho(cfg, a.max_rho)?)?;
+    let s = suggest(
+        cfg,
+        &preds,
+        refr.spe(),
+        refr.planned_steps(),
+        a.target,
+        max_rho(cfg, a.max_rho)?,
+    )?;
     let uniform = runs.iter().filter(|r| r.record.config.alpha == 0.0);
     let nearest = uniform
         .min_by(|x, y| {
@@ -160,9 +179,9 @@ fn summarise(a: &TuneArgs, group: &str, runs: &[RunView], frac: f64) -> Result<(
         .iter()
         .max_by(|x, y| test_acc(x).total_cmp(&test_acc(y)))
         .context("empty group")?;
-    let min_rot = nearest
-        .actual_end()
-        .map_or(f64::NAN, |e| e.1.iter().copied().fold(f64::INFINITY, f64::min));
+    let min_rot = nearest.actual_end().map_or(f64::NAN, |e| {
+        e.1.iter().copied().fold(f64::INFINITY, f64::min)
+    });
     let summary = Summary {
         group: group.to_string(),
         probe: frac,
@@ -217,7 +236,11 @@ pub fn run(a: &TuneArgs, store: &Path) -> Result<()> {
     let task = TaskId::parse(a.task.as_deref().context("--validate needs --task")?)?;
     let groups = load_groups(store, task)?;
     if groups.is_empty() {
-        bail!("{}: no finished Layca or plain run of {}", store.display(), task.name());
+        bail!(
+            "{}: no finished Layca or plain run of {}",
+            store.display(),
+            task.name()
+        );
     }
     let mut v = Validation {
         store: store.display().to_string(),
