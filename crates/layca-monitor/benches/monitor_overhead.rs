@@ -27,8 +27,9 @@ fn monitor(net: &dyn Network, interval: u64) -> LayerMonitor {
 fn batch(arch: Arch, n: usize, dev: &Device) -> (Tensor, Tensor) {
     let [c, h, w] = arch.input_shape();
     let x = Tensor::randn(0f32, 1., (n, c, h, w), dev).unwrap();
-    let y = Tensor::arange(0u32, n as u32, dev).unwrap();
-    let y = (y % arch.num_classes() as f64).unwrap();
+    let k = arch.num_classes() as u32;
+    let labels: Vec<u32> = (0..n as u32).map(|i| i % k).collect();
+    let y = Tensor::new(labels.as_slice(), dev).unwrap();
     (x, y)
 }
 

@@ -14,7 +14,7 @@
 //! tb.add_histogram("weights/dense", &Histogram::from_values(&[0.1, -0.2, 0.3], 4), 1)?;
 //! tb.flush()?;
 //! assert!(tb.path().file_name().unwrap().to_str().unwrap().starts_with("events.out.tfevents."));
-//! # Ok::<(), layca_monitor::MonitorError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 use crate::{MonitorError, Result};
 use prost::Message;
