@@ -244,7 +244,7 @@ impl LayerMonitor {
     }
 
     fn records_next(&self) -> bool {
-        (self.step + 1) % self.config.interval == 0
+        (self.step + 1).is_multiple_of(self.config.interval)
     }
 
     /// Snapshots the watched weights when the coming step is recorded (on device, no transfer).
