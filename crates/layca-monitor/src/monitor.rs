@@ -7,7 +7,7 @@
 //! into one tensor and moved to the host in **one** transfer of 8·5·L bytes. Steps between
 //! records cost nothing. Per record and watched tensor of n values: one on-device copy (n), three
 //! f64 conversions (3n) and four or five dot products (≈ 2n flops each).
-use crate::select::{Choice, Reason, Selection, WatchReport};
+use crate::select::{Reason, Selection, WatchReport};
 use crate::{MonitorError, Result};
 use candle_core::{DType, Tensor, Var};
 use candle_nn::VarMap;
@@ -152,14 +152,20 @@ impl LayerMonitor {
             });
         }
         let considered = named.len();
-        let (watched, report) = selection.apply(named);
-        if watched.is_empty() {
+        let (watched, mut report) = selection.apply(named);
+        let mut layers = Vec::with_capacity(watched.len());
+        let mut zero = vec![];
+        for (name, var) in watched {
+            match Self::capture(name, var) {
+                Ok(l) => layers.push(l),
+                Err(MonitorError::ZeroNorm { name }) => zero.push(name),
+                Err(e) => return Err(e),
+            }
+        }
+        report.ignore(&zero, Reason::ZeroNormAtStart);
+        if layers.is_empty() {
             return Err(MonitorError::NothingWatched { considered });
         }
-        let layers = watched
-            .into_iter()
-            .map(|(name, var)| Self::capture(name, var))
-            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             layers,
             previous: None,
@@ -230,16 +236,7 @@ impl LayerMonitor {
             .partition(|l| grads.get(l.var.as_tensor()).is_some());
         self.layers = keep;
         let dropped: Vec<String> = drop.into_iter().map(|l| l.name).collect();
-        for c in self.report.choices.iter_mut() {
-            if dropped.contains(&c.name) {
-                c.watched = false;
-                c.reason = Reason::NoGradient;
-            }
-        }
-        let (w, i): (Vec<Choice>, Vec<Choice>) = std::mem::take(&mut self.report.choices)
-            .into_iter()
-            .partition(|c| c.watched);
-        self.report.choices = w.into_iter().chain(i).collect();
+        self.report.ignore(&dropped, Reason::NoGradient);
         dropped
     }
 
@@ -407,6 +404,45 @@ mod tests {
     }
 
     #[test]
+    fn candle_batch_norm_stats_are_ignored_and_gradless_vars_dropped() -> Result<()> {
+        use candle_nn::{ModuleT, VarBuilder};
+        let dev = Device::Cpu;
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
+        let bn = candle_nn::batch_norm(4, 1e-5, vb.pp("block.bn"))?;
+        let w =
+            vb.pp("block")
+                .get_with_hints((4, 4), "w", candle_nn::init::DEFAULT_KAIMING_NORMAL)?;
+        // a rank-2 Var that takes no part in the loss (a frozen or unused layer)
+        let _unused =
+            vb.get_with_hints((3, 3), "unused", candle_nn::init::DEFAULT_KAIMING_NORMAL)?;
+        let sel = Selection {
+            min_rank: 1,
+            ..Selection::default()
+        };
+        let mut m = LayerMonitor::from_varmap(&varmap, &sel, MonitorConfig::default())?;
+        let ignored = m.report().ignored();
+        // BN β starts at zero: ignored with its reason instead of an error
+        assert_eq!(
+            ignored,
+            vec![
+                "block.bn.bias",
+                "block.bn.running_mean",
+                "block.bn.running_var"
+            ]
+        );
+        let x = Tensor::randn(0f32, 1., (8, 4), &dev)?;
+        let loss = bn.forward_t(&x.matmul(&w)?, true)?.sqr()?.sum_all()?;
+        let dropped = m.exclude_without_grad(&loss.backward()?);
+        assert_eq!(dropped, vec!["unused".to_string()]);
+        assert_eq!(m.names(), vec!["block.bn.weight", "block.w"]);
+        let unused = m.report().choices.iter().find(|c| c.name == "unused");
+        assert_eq!(unused.map(|c| &c.reason), Some(&Reason::NoGradient));
+        assert!(!unused.is_some_and(|c| c.watched));
+        Ok(())
+    }
+
+    #[test]
     fn bad_setups_are_errors() {
         let b = var(&[0.5, 0.5], &[2]);
         let named = vec![("b".to_string(), b)];
@@ -421,6 +457,6 @@ mod tests {
             &Selection::default(),
             MonitorConfig::default(),
         );
-        assert!(matches!(err, Err(MonitorError::ZeroNorm { .. })));
+        assert!(matches!(err, Err(MonitorError::NothingWatched { .. })));
     }
 }

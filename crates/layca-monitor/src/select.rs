@@ -10,6 +10,8 @@
 //! [`crate::LayerMonitor::exclude_without_grad`]: any watched `Var` with no gradient is dropped.
 //! Name rules are glob-free substrings matched on the full path: `include` forces a tensor in
 //! (e.g. biases when `min_rank` is 1, or a rank-1 layer scale), `exclude` drops one; exclude wins.
+//! A selected tensor whose norm is zero at the start (zero-initialised biases, BN β) has no
+//! rotation; the monitor lists it as ignored ([`Reason::ZeroNormAtStart`]).
 use candle_core::Var;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -82,6 +84,8 @@ pub enum Reason {
     },
     /// Ignored: it received no gradient in the first backward pass (a buffer, or frozen).
     NoGradient,
+    /// Ignored: zero norm at the start (e.g. zero-initialised biases): rotation is undefined.
+    ZeroNormAtStart,
 }
 
 impl fmt::Display for Reason {
@@ -96,6 +100,7 @@ impl fmt::Display for Reason {
             ),
             Reason::Excluded { rule } => write!(f, "exclude rule `{rule}`"),
             Reason::NoGradient => write!(f, "no gradient in the first backward pass"),
+            Reason::ZeroNormAtStart => write!(f, "zero norm at the start: rotation undefined"),
         }
     }
 }
@@ -121,6 +126,18 @@ pub struct WatchReport {
 }
 
 impl WatchReport {
+    /// Marks `names` as ignored for `reason`, keeping watched entries first.
+    pub(crate) fn ignore(&mut self, names: &[String], reason: Reason) {
+        for c in self.choices.iter_mut().filter(|c| names.contains(&c.name)) {
+            c.watched = false;
+            c.reason = reason.clone();
+        }
+        let (w, i): (Vec<Choice>, Vec<Choice>) = std::mem::take(&mut self.choices)
+            .into_iter()
+            .partition(|c| c.watched);
+        self.choices = w.into_iter().chain(i).collect();
+    }
+
     /// Names of the watched tensors, in order.
     pub fn watched(&self) -> Vec<&str> {
         self.choices
