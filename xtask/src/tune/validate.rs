@@ -51,7 +51,47 @@ struct Validation {
     task: String,
     target: f64,
     summaries: Vec<Summary>,
-    rows: BTreeMap<String, Vec<LayerRow>>,
+    /// Per "group@probe": one row per layer of each run, the columns of [`ROW_COLUMNS`].
+    row_columns: [&'static str; 8],
+    runs: Vec<String>,
+    rows: BTreeMap<String, Vec<CompactRow>>,
+}
+
+/// Column names of a [`CompactRow`].
+const ROW_COLUMNS: [&str; 8] = [
+    "run (index into runs)",
+    "rho0",
+    "alpha",
+    "layer",
+    "predicted",
+    "low (16 %)",
+    "high (84 %)",
+    "actual",
+];
+
+/// A [`LayerRow`] as an array (run as an index), values to 6 significant digits.
+type CompactRow = (usize, f64, f64, String, f64, f64, f64, f64);
+
+fn sig6(x: f64) -> f64 {
+    format!("{x:.5e}").parse().unwrap_or(x)
+}
+
+fn compact(runs: &mut Vec<String>, r: &LayerRow) -> CompactRow {
+    let i = runs.iter().position(|x| *x == r.run).unwrap_or_else(|| {
+        runs.push(r.run.clone());
+        runs.len() - 1
+    });
+    let v = |x: f64| sig6(x);
+    (
+        i,
+        r.rho0,
+        r.alpha,
+        r.layer.clone(),
+        v(r.predicted),
+        v(r.low),
+        v(r.high),
+        v(r.actual),
+    )
 }
 
 fn group_name(v: &RunView) -> String {
@@ -247,12 +287,15 @@ pub fn run(a: &TuneArgs, store: &Path) -> Result<()> {
         task: task.name().to_string(),
         target: a.target,
         summaries: vec![],
+        row_columns: ROW_COLUMNS,
+        runs: vec![],
         rows: BTreeMap::new(),
     };
     for (name, runs) in &groups {
         for &frac in &a.probe {
             match summarise(a, name, runs, frac) {
                 Ok((s, rows)) => {
+                    let rows = rows.iter().map(|r| compact(&mut v.runs, r)).collect();
                     v.rows.insert(format!("{name}@{frac}"), rows);
                     v.summaries.push(s);
                 }
@@ -262,7 +305,8 @@ pub fn run(a: &TuneArgs, store: &Path) -> Result<()> {
     }
     print_table(&v);
     if let Some(path) = &a.json {
-        crate::write_json(path, &v)?;
+        // compact: thousands of per-layer rows
+        crate::write_bytes(path, &serde_json::to_vec(&v)?)?;
     }
     Ok(())
 }
