@@ -4,7 +4,8 @@
 //! cargo xtask figure N|all [--scale smoke|cpu|paper] [--dry-run] [--out figures/] [--runs runs/]
 //! cargo xtask sweep figure N --launcher slurm|local --out DIR [--submit]
 //! cargo xtask models
-//! cargo xtask train --task mnist --rho0 0.037 [--control layca] ...
+//! cargo xtask train --task mnist --rho0 0.037 [--control layca] [--tensorboard DIR] ...
+//! cargo xtask tune --task mnist --rho0 0.012 --probe 0.1 | --from-run DIR | --validate STORE
 //! ```
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -16,7 +17,9 @@ mod models;
 mod progress;
 mod runner;
 mod sweep;
+mod tensorboard;
 mod train;
+mod tune;
 
 #[derive(Parser)]
 #[command(name = "xtask", about = "layca: reproduce the layer-rotation paper")]
@@ -81,6 +84,8 @@ enum Cmd {
     Sweep(sweep::SweepArgs),
     /// Images/s of a full training step: stock candle vs layca-ops (vs PyTorch if installed).
     Bench(bench::BenchArgs),
+    /// Predict each layer's final rotation from a short probe and suggest ρ(0).
+    Tune(Box<tune::TuneArgs>),
 }
 
 fn main() -> Result<()> {
@@ -118,6 +123,7 @@ fn main() -> Result<()> {
             0 => Ok(()),
             code => std::process::exit(code),
         },
+        Cmd::Tune(args) => tune::run(&args),
     }
 }
 

@@ -68,6 +68,9 @@ pub struct TrainArgs {
     /// Disable the task's stopping criteria.
     #[arg(long)]
     pub no_stopping: bool,
+    /// Also write the run's records as TensorBoard event files under DIR/<run id>/.
+    #[arg(long, value_name = "DIR")]
+    pub tensorboard: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -144,6 +147,12 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     engine.progress = !a.common.quiet;
     let rec = engine.run(&cfg, &data)?;
     println!("{}", serde_json::to_string_pretty(&rec)?);
+    if let Some(dir) = &a.tensorboard {
+        let run_dir = engine.run_dir(&cfg, &data.identity);
+        for f in crate::tensorboard::write_run(run_dir.root(), dir)? {
+            eprintln!("tensorboard: wrote {}", f.display());
+        }
+    }
     if let RunStatus::Diverged { epoch, step, loss } = rec.status {
         eprintln!("the run diverged at epoch {epoch}, step {step} (loss {loss})");
     }
