@@ -114,10 +114,7 @@ impl BenchModel {
     }
     fn default_batch(self) -> usize {
         match (self, self.cpu_task()) {
-            (_, Some(t)) => Scale::Cpu
-                .task(t)
-                .batch_size
-                .unwrap_or(t.spec().batch_size),
+            (_, Some(t)) => Scale::Cpu.task(t).batch_size.unwrap_or(t.spec().batch_size),
             (BenchModel::Mlp, _) => 2048,
             _ => 128,
         }
@@ -585,7 +582,12 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         let mut per_impl: Vec<Vec<Measurement>> = vec![Vec::new(); impls.len()];
         for rep in 0..args.repeats {
             for (k, &(impl_, layout)) in impls.iter().enumerate() {
-                pb.set_message(format!("{} {impl_} ({}/{})", m.key(), rep + 1, args.repeats));
+                pb.set_message(format!(
+                    "{} {impl_} ({}/{})",
+                    m.key(),
+                    rep + 1,
+                    args.repeats
+                ));
                 let r = match (layout, &python) {
                     (Some(l), Some(py)) => run_torch(py, *m, (impl_, l), batch, steps)?,
                     _ => child(*m, impl_, batch, steps)?,

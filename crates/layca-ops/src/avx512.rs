@@ -54,7 +54,20 @@ pub(crate) unsafe fn nn(
     ldc: usize,
     accumulate: bool,
 ) {
-    nn_packing(m, n, k, a, ars, acs, b, ldb, c, ldc, accumulate, pack_a_wanted(m, acs))
+    nn_packing(
+        m,
+        n,
+        k,
+        a,
+        ars,
+        acs,
+        b,
+        ldb,
+        c,
+        ldc,
+        accumulate,
+        pack_a_wanted(m, acs),
+    )
 }
 
 /// [`nn`] with the choice of packing A made by the caller (the tests run both).
@@ -79,16 +92,17 @@ unsafe fn nn_packing(
     let pack_b = m > MR;
     PACK.with(|bufs| {
         let (bbuf, abuf) = &mut *bufs.borrow_mut();
-        if pack_b && bbuf.len() < KC * NR {
-            bbuf.resize(KC * NR, 0.0);
+        let kc_max = kc_block();
+        if pack_b && bbuf.len() < kc_max * NR {
+            bbuf.resize(kc_max * NR, 0.0);
         }
-        let a_len = m.div_ceil(MR) * MR * KC;
+        let a_len = m.div_ceil(MR) * MR * kc_max;
         if pack_a && abuf.len() < a_len {
             abuf.resize(a_len, 0.0);
         }
         let mut k0 = 0;
         while k0 < k {
-            let kc = (k - k0).min(KC);
+            let kc = (k - k0).min(kc_max);
             if pack_a {
                 pack_a_block(m, kc, a.add(k0 * acs), ars, acs, abuf.as_mut_ptr());
             }
@@ -150,8 +164,25 @@ unsafe fn nn_packing(
 const MR: usize = 6;
 /// Columns of a register tile of [`nn`] (4 vectors).
 const NR: usize = 64;
-/// Depth of a reduction block of [`nn`].
+/// Depth of a reduction block of [`nn`] (B panel `KC × 64`: 64 KiB).
 const KC: usize = 256;
+
+/// Environment variable overriding [`KC`] (16 to 4096), read once per process: a knob for
+/// timing the block depth on a quiet machine (`LAYCA_OPS_GEMM_KC=128 cargo xtask bench`: a
+/// 32 KiB B panel stays in a 48 KiB L1). Another depth changes where partial sums are added
+/// into C, so results differ in the last bits from the default.
+pub(crate) const KC_ENV: &str = "LAYCA_OPS_GEMM_KC";
+
+/// The reduction block depth of [`nn`]: [`KC`] unless [`KC_ENV`] names another.
+fn kc_block() -> usize {
+    static KC_BLOCK: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *KC_BLOCK.get_or_init(|| {
+        std::env::var(KC_ENV)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .map_or(KC, |v| v.clamp(16, 4096))
+    })
+}
 
 /// Whether [`nn`] packs A: strided along the reduction, with more than one row tile (a
 /// single tile reads each A element once anyway).
@@ -380,12 +411,18 @@ mod tests {
     #[test]
     fn packed_a_is_bit_identical_to_unpacked() {
         if !available() {
-            println!("skipped: no AVX-512 on this CPU (or {} set)", crate::NO_AVX512_ENV);
+            println!(
+                "skipped: no AVX-512 on this CPU (or {} set)",
+                crate::NO_AVX512_ENV
+            );
             return;
         }
         let vals = |len: usize, s: u32| -> Vec<f32> {
             (0..len)
-                .map(|i| ((i as u32).wrapping_mul(2654435761).wrapping_add(s) >> 20) as f32 / 4096.0 - 0.5)
+                .map(|i| {
+                    ((i as u32).wrapping_mul(2654435761).wrapping_add(s) >> 20) as f32 / 4096.0
+                        - 0.5
+                })
                 .collect()
         };
         for &(m, n, k) in &[(7, 70, 33), (13, 64, 600), (20, 130, 257), (6, 16, 5)] {
@@ -398,8 +435,18 @@ mod tests {
                         // SAFETY: AVX-512 checked above; all views are inside their vectors.
                         unsafe {
                             nn_packing(
-                                m, n, k, a.as_ptr(), ars, acs, b.as_ptr(), n, c.as_mut_ptr(), n,
-                                accumulate, pack,
+                                m,
+                                n,
+                                k,
+                                a.as_ptr(),
+                                ars,
+                                acs,
+                                b.as_ptr(),
+                                n,
+                                c.as_mut_ptr(),
+                                n,
+                                accumulate,
+                                pack,
                             )
                         };
                     }

@@ -329,6 +329,12 @@ fn every_check_passes_on_the_fallback_without_avx512() {
         .find_map(|l| l.strip_prefix("test result: ok. "))
         .and_then(|l| l.split_whitespace().next()?.parse::<usize>().ok())
         .unwrap_or(0);
-    assert!(passed >= 10, "fallback run passed only {passed} tests:\n{stdout}");
-    println!("{ME}: {passed} tests passed with {}=1", layca_ops::NO_AVX512_ENV);
+    assert!(
+        passed >= 10,
+        "fallback run passed only {passed} tests:\n{stdout}"
+    );
+    println!(
+        "{ME}: {passed} tests passed with {}=1",
+        layca_ops::NO_AVX512_ENV
+    );
 }
