@@ -195,8 +195,8 @@ def main():
     net = ctor(a.divisor).train()
     x = torch.rand(a.batch, *shape) * 2 - 1
     if a.layout == "channels_last":
-        if x.dim() != 4:
-            raise SystemExit(f"--layout channels_last needs a convolutional network, not {a.model}")
+        if a.model == "mlp":
+            raise SystemExit("--layout channels_last needs a convolutional network, not mlp")
         net = net.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     opt = torch.optim.SGD(net.parameters(), lr=0.01)
