@@ -1,27 +1,42 @@
-//! Unpacked AVX-512 f32 GEMM kernels for the conv shapes, where a general packed GEMM spends
+//! AVX-512 f32 GEMM kernels for the conv and dense shapes, where a general packed GEMM spends
 //! much of its time packing (measured, 1 thread, AVX-512 Xeon @ 2.5 GHz: conv forward
 //! 16×1024×144 at 47 GFLOP/s vs 34 for `matrixmultiply` and 18 for `gemm`; kernel gradient
 //! 16×144×1024 at 38 vs 23).
 //!
 //! * [`nn`]: `C (+)= A·B` with `B` row-major (contiguous along `n`): register tiles of 6 rows
 //!   × 64 columns (24 accumulators), `A` entries broadcast, `B` rows streamed; masked loads
-//!   and stores for the column tail.
+//!   and stores for the column tail. B is copied into 64-column panels (KC deep) when more
+//!   than one row tile reads it; a transposed A (strided along the reduction) is copied once
+//!   per KC block into 6-row panels, so that every tile reads A as one contiguous stream.
 //! * [`nt`]: `C (+)= A·Bᵀ` with `A` and `B` row-major (contiguous along `k`): 4×4 tiles of
 //!   16-lane dot products, reduced at the end.
 //!
-//! Selected at run time (`is_x86_feature_detected!("avx512f")`); the packed GEMMs remain the
-//! path on other CPUs and for f64.
+//! Selected at run time (`is_x86_feature_detected!("avx512f")`, unless
+//! `LAYCA_OPS_NO_AVX512` is set); the packed GEMMs remain the path on other CPUs and for f64.
 #![allow(clippy::too_many_arguments)]
 
 use std::arch::x86_64::*;
 
-/// Whether the kernels can run on this CPU.
+/// Whether the kernels can run on this CPU (and are not turned off by
+/// [`crate::NO_AVX512_ENV`], read once per process).
 pub(crate) fn available() -> bool {
-    std::is_x86_feature_detected!("avx512f")
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let off = std::env::var(crate::NO_AVX512_ENV).is_ok_and(|v| !v.is_empty() && v != "0");
+        std::is_x86_feature_detected!("avx512f") && !off
+    })
 }
 
 /// `C (m × n, row stride ldc) (+)= A (m × k; element (i, p) at a[i·ars + p·acs]) · B (k × n,
 /// row stride ldb)`, in 64-column panels and 256-deep blocks of the reduction.
+///
+/// With more than one row tile, each 64-column panel of B (KC rows at a time) is copied to a
+/// contiguous buffer first: B's row stride is often a multiple of 4 KiB (1024 conv outputs),
+/// which maps every row of the panel to the same L1 sets. When A is strided along the
+/// reduction (`acs ≠ 1`: a transposed operand such as `Xᵀ` of a dense kernel gradient), each
+/// KC-deep block of A is also packed, once, into 6-row panels (element `(r, p)` of a panel at
+/// `p·6 + r`): the tiles then read A as one contiguous stream instead of touching a new
+/// cache line (and often a new page) for every reduction step.
 ///
 /// # Safety
 /// `avx512f` must be available ([`available`]) and every view must lie in its allocation.
@@ -39,46 +54,89 @@ pub(crate) unsafe fn nn(
     ldc: usize,
     accumulate: bool,
 ) {
-    const NR: usize = 64;
-    const KC: usize = 256;
-    // With more than one row tile, each 64-column panel of B (KC rows at a time) is copied to
-    // a contiguous buffer first: B's row stride is often a multiple of 4 KiB (1024 conv
-    // outputs), which maps every row of the panel to the same L1 sets.
-    let pack = m > 6;
-    PACK.with(|buf| {
-        let mut buf = buf.borrow_mut();
-        if pack && buf.len() < KC * NR {
-            buf.resize(KC * NR, 0.0);
+    nn_packing(
+        m,
+        n,
+        k,
+        a,
+        ars,
+        acs,
+        b,
+        ldb,
+        c,
+        ldc,
+        accumulate,
+        pack_a_wanted(m, acs),
+    )
+}
+
+/// [`nn`] with the choice of packing A made by the caller (the tests run both).
+///
+/// # Safety
+/// As [`nn`].
+#[target_feature(enable = "avx512f")]
+unsafe fn nn_packing(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: *const f32,
+    ars: usize,
+    acs: usize,
+    b: *const f32,
+    ldb: usize,
+    c: *mut f32,
+    ldc: usize,
+    accumulate: bool,
+    pack_a: bool,
+) {
+    let pack_b = m > MR;
+    PACK.with(|bufs| {
+        let (bbuf, abuf) = &mut *bufs.borrow_mut();
+        let kc_max = kc_block();
+        if pack_b && bbuf.len() < kc_max * NR {
+            bbuf.resize(kc_max * NR, 0.0);
         }
-        let mut j = 0;
-        while j < n {
-            let nw = (n - j).min(NR);
-            let mut k0 = 0;
-            while k0 < k {
-                let kc = (k - k0).min(KC);
-                let (bp, bld) = if pack {
+        let a_len = m.div_ceil(MR) * MR * kc_max;
+        if pack_a && abuf.len() < a_len {
+            abuf.resize(a_len, 0.0);
+        }
+        let mut k0 = 0;
+        while k0 < k {
+            let kc = (k - k0).min(kc_max);
+            if pack_a {
+                pack_a_block(m, kc, a.add(k0 * acs), ars, acs, abuf.as_mut_ptr());
+            }
+            let mut j = 0;
+            while j < n {
+                let nw = (n - j).min(NR);
+                let (bp, bld) = if pack_b {
                     for p in 0..kc {
                         std::ptr::copy_nonoverlapping(
                             b.add((k0 + p) * ldb + j),
-                            buf.as_mut_ptr().add(p * NR),
+                            bbuf.as_mut_ptr().add(p * NR),
                             nw,
                         );
                     }
-                    (buf.as_ptr(), NR)
+                    (bbuf.as_ptr(), NR)
                 } else {
                     (b.add(k0 * ldb + j), ldb)
                 };
                 let mut i = 0;
                 while i < m {
-                    let mr = (m - i).min(6);
+                    let mr = (m - i).min(MR);
+                    let (ap, tars, tacs) = if pack_a {
+                        (abuf.as_ptr().add(i * kc), 1, MR)
+                    } else {
+                        (a.add(i * ars + k0 * acs), ars, acs)
+                    };
                     let t = Tile {
                         i,
                         j,
                         nw,
                         k: kc,
-                        a: a.add(k0 * acs),
-                        ars,
-                        acs,
+                        a: ap,
+                        ars: tars,
+                        acs: tacs,
                         b: bp,
                         ldb: bld,
                         c,
@@ -95,18 +153,74 @@ pub(crate) unsafe fn nn(
                     }
                     i += mr;
                 }
-                k0 += kc;
+                j += NR;
             }
-            j += NR;
+            k0 += kc;
         }
     });
 }
 
-thread_local! {
-    /// Per-thread panel buffer of [`nn`].
-    static PACK: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+/// Rows of a register tile of [`nn`].
+const MR: usize = 6;
+/// Columns of a register tile of [`nn`] (4 vectors).
+const NR: usize = 64;
+/// Depth of a reduction block of [`nn`] (B panel `KC × 64`: 64 KiB).
+const KC: usize = 256;
+
+/// Environment variable overriding [`KC`] (16 to 4096), read once per process: a knob for
+/// timing the block depth on a quiet machine (`LAYCA_OPS_GEMM_KC=128 cargo xtask bench`: a
+/// 32 KiB B panel stays in a 48 KiB L1). Another depth changes where partial sums are added
+/// into C, so results differ in the last bits from the default.
+pub(crate) const KC_ENV: &str = "LAYCA_OPS_GEMM_KC";
+
+/// The reduction block depth of [`nn`]: [`KC`] unless [`KC_ENV`] names another.
+fn kc_block() -> usize {
+    static KC_BLOCK: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *KC_BLOCK.get_or_init(|| {
+        std::env::var(KC_ENV)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .map_or(KC, |v| v.clamp(16, 4096))
+    })
 }
 
+/// Whether [`nn`] packs A: strided along the reduction, with more than one row tile (a
+/// single tile reads each A element once anyway).
+fn pack_a_wanted(m: usize, acs: usize) -> bool {
+    acs != 1 && m > MR
+}
+
+/// Copies rows `0..m`, reduction steps `0..kc` of A (element `(i, p)` at `a[i·ars + p·acs]`)
+/// into `m.div_ceil(6)` panels of `6 × kc` (panel `t`, element `(r, p)` at
+/// `dst[t·6·kc + p·6 + r]`, rows past `m` zero).
+///
+/// # Safety
+/// The view and `dst` (at least `m.div_ceil(6)·6·kc` elements) must lie in their allocations.
+unsafe fn pack_a_block(m: usize, kc: usize, a: *const f32, ars: usize, acs: usize, dst: *mut f32) {
+    for t in 0..m.div_ceil(MR) {
+        let panel = dst.add(t * MR * kc);
+        let rows = (m - t * MR).min(MR);
+        let src = a.add(t * MR * ars);
+        for p in 0..kc {
+            let (s, d) = (src.add(p * acs), panel.add(p * MR));
+            for r in 0..rows {
+                *d.add(r) = *s.add(r * ars);
+            }
+            for r in rows..MR {
+                *d.add(r) = 0.0;
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// Per-thread panel buffers of [`nn`]: B (`KC × NR`) and A (`m × KC`, 6-row panels).
+    static PACK: std::cell::RefCell<(Vec<f32>, Vec<f32>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// One register tile of [`nn`]: `a` points at the tile's first row (at its block's first
+/// reduction step), `c` at C's origin.
 struct Tile {
     i: usize,
     j: usize,
@@ -145,7 +259,7 @@ unsafe fn tile<const MR: usize>(t: &Tile) {
     ];
     let mut acc = [[_mm512_setzero_ps(); 4]; MR];
     let bp = t.b;
-    let ap = t.a.add(t.i * t.ars);
+    let ap = t.a;
     if t.nw == 64 {
         for p in 0..t.k {
             let row = bp.add(p * t.ldb);
@@ -283,6 +397,63 @@ unsafe fn dots<const MR: usize, const NR: usize>(
             let x = _mm512_reduce_add_ps(*v);
             let dst = c.add((i + r) * ldc + j + s);
             *dst = if accumulate { *dst + x } else { x };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Packing A changes where the tiles read A from, never the order of the products: both
+    /// paths give bit-identical results, on transposed and row-major A, with row and column
+    /// tails, several reduction blocks and accumulation.
+    #[test]
+    fn packed_a_is_bit_identical_to_unpacked() {
+        if !available() {
+            println!(
+                "skipped: no AVX-512 on this CPU (or {} set)",
+                crate::NO_AVX512_ENV
+            );
+            return;
+        }
+        let vals = |len: usize, s: u32| -> Vec<f32> {
+            (0..len)
+                .map(|i| {
+                    ((i as u32).wrapping_mul(2654435761).wrapping_add(s) >> 20) as f32 / 4096.0
+                        - 0.5
+                })
+                .collect()
+        };
+        for &(m, n, k) in &[(7, 70, 33), (13, 64, 600), (20, 130, 257), (6, 16, 5)] {
+            let a = vals(m * k, 1);
+            let b = vals(k * n, 2);
+            for (ars, acs) in [(1, m), (k, 1)] {
+                for accumulate in [false, true] {
+                    let mut c = [vec![0.25f32; m * n], vec![0.25f32; m * n]];
+                    for (pack, c) in [true, false].into_iter().zip(c.iter_mut()) {
+                        // SAFETY: AVX-512 checked above; all views are inside their vectors.
+                        unsafe {
+                            nn_packing(
+                                m,
+                                n,
+                                k,
+                                a.as_ptr(),
+                                ars,
+                                acs,
+                                b.as_ptr(),
+                                n,
+                                c.as_mut_ptr(),
+                                n,
+                                accumulate,
+                                pack,
+                            )
+                        };
+                    }
+                    assert_eq!(c[0], c[1], "{m}x{n}x{k} ars={ars} acc={accumulate}");
+                    assert!(c[0].iter().any(|&v| v != 0.25));
+                }
+            }
         }
     }
 }

@@ -213,6 +213,11 @@ fn choose<T: Real>(lhs: Mat<'_, T>, rhs: Mat<'_, T>, m: usize, n: usize, k: usiz
             if rhs.cs == 1 && k <= 4096 && !reduction_heavy && m * k <= 1 << 20 {
                 return Backend::SimdNn;
             }
+            // Transposed A of any depth (dense kernel gradient Xᵀ·dY, 784×784×2048 for the
+            // MLP): `nn` packs A into contiguous 6-row panels, so the reduction can be long.
+            if rhs.cs == 1 && lhs.cs != 1 && m > 6 && n >= 16 {
+                return Backend::SimdNn;
+            }
             // Both operands contiguous along a long reduction with few output rows.
             if lhs.cs == 1 && rhs.rs == 1 && k >= 512 && m <= 16 {
                 return Backend::SimdNt;

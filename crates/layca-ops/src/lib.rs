@@ -10,9 +10,9 @@
 //! Why: stock candle 0.11.1 runs conv2d at 10–22 GFLOP/s on CPU, computes the conv input
 //! gradient with a naive transposed convolution, and builds batch norm and ReLU from
 //! single-threaded element-wise ops. Here convolutions are im2col + GEMM over groups of
-//! examples (at least 512 output columns per GEMM), the GEMMs run on unpacked AVX-512 kernels
-//! where the CPU has them (runtime detection) or on `matrixmultiply` / `gemm` (chosen by shape,
-//! see `gemm.rs`), batch norm and the element-wise joins are single fused passes, and work is
+//! examples (at least 512 output columns per GEMM), the GEMMs run on AVX-512 kernels where
+//! the CPU has them (runtime detection; [`NO_AVX512_ENV`] turns them off) or on
+//! `matrixmultiply` / `gemm` (chosen by shape, see `gemm.rs`), batch norm and the element-wise joins are single fused passes, and work is
 //! split over examples on rayon's global pool with per-thread scratch buffers.
 //! `cargo xtask bench` measures the whole training step against stock candle (and PyTorch).
 //!
@@ -43,6 +43,25 @@ pub use conv::{conv2d, Conv2dParams};
 pub use eltwise::add_relu;
 pub use linear::linear;
 pub use pool::max_pool2d;
+
+/// Environment variable that, set to anything but `0` or empty, turns the AVX-512 kernels
+/// off: the GEMMs then run on the packed back ends that CPUs without AVX-512 use
+/// (`matrixmultiply`, `gemm`). Read once per process, at the first GEMM; the `no_avx512`
+/// test runs the equivalence checks with it set.
+pub const NO_AVX512_ENV: &str = "LAYCA_OPS_NO_AVX512";
+
+/// Whether the GEMMs run on this crate's AVX-512 kernels (the CPU has AVX-512 and
+/// [`NO_AVX512_ENV`] is not set), else on the packed fallbacks.
+pub fn avx512_in_use() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        avx512::available()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
 
 /// Which implementation a model's layers use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -298,3 +298,43 @@ fn bad_shapes_are_errors_not_panics() {
     .unwrap_err();
     assert!(e.to_string().contains("unsupported dtype"), "{e}");
 }
+
+/// The fallback of CPUs without AVX-512: every other test of this file again, in a child
+/// process with `LAYCA_OPS_NO_AVX512=1` (the GEMMs then run on `matrixmultiply` / `gemm`).
+#[test]
+fn every_check_passes_on_the_fallback_without_avx512() {
+    const ME: &str = "every_check_passes_on_the_fallback_without_avx512";
+    if std::env::var_os(layca_ops::NO_AVX512_ENV).is_some() {
+        // The child: this test only checks that the switch took effect.
+        let x = var(&[2, 3], DType::F32, 1);
+        let w = var(&[3, 4], DType::F32, 2);
+        linear(x.as_tensor(), w.as_tensor(), None).unwrap();
+        assert!(!layca_ops::avx512_in_use());
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .env(layca_ops::NO_AVX512_ENV, "1")
+        .args(["--test-threads", "2"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "fallback run failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let passed = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("test result: ok. "))
+        .and_then(|l| l.split_whitespace().next()?.parse::<usize>().ok())
+        .unwrap_or(0);
+    assert!(
+        passed >= 10,
+        "fallback run passed only {passed} tests:\n{stdout}"
+    );
+    println!(
+        "{ME}: {passed} tests passed with {}=1",
+        layca_ops::NO_AVX512_ENV
+    );
+}
