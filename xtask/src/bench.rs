@@ -5,6 +5,9 @@
 //! error if it cannot run or cannot import torch), else when `python3 -c "import torch"`
 //! works (skipped with a message otherwise).
 //!
+//! `--device cuda` runs the same step on the GPU (stock candle vs the CUDA kernels of
+//! `layca-ops`) and PyTorch eager on CUDA (`bench_torch.py --device cuda`).
+//!
 //! Every configuration runs in its own child process (this binary, `bench --one`), so that
 //! its peak resident memory (`VmHWM`) is its own and no allocator state is shared.
 
@@ -87,6 +90,13 @@ pub struct BenchArgs {
     /// Skip the PyTorch comparison even when torch is importable.
     #[arg(long)]
     no_torch: bool,
+    /// Device: cpu, cuda or cuda:N (PyTorch then runs on CUDA too).
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// The PyTorch script (default: `xtask/scripts/bench_torch.py` of the source tree this
+    /// binary was built from; name it when the binary runs elsewhere).
+    #[arg(long, env = "LAYCA_TORCH_SCRIPT")]
+    torch_script: Option<PathBuf>,
     /// Where to write the results (JSON).
     #[arg(long, default_value = "bench/train-step.json")]
     out: PathBuf,
@@ -114,6 +124,9 @@ pub struct Measurement {
     pub images_per_s: f64,
     /// Peak resident memory of the process, MiB.
     pub peak_rss_mib: f64,
+    /// Device (`cpu`, `cuda:0`; older results: empty).
+    #[serde(default)]
+    pub device: String,
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -150,21 +163,26 @@ fn threads() -> usize {
 }
 
 /// Runs one configuration in this process.
-fn run_one(model: BenchModel, ops: Ops, batch: usize, steps: usize) -> Result<Measurement> {
+fn run_one(
+    model: BenchModel,
+    ops: Ops,
+    batch: usize,
+    steps: usize,
+    dev: &Device,
+) -> Result<Measurement> {
     let arch = model.arch();
-    let dev = Device::Cpu;
-    let mut net = build(arch, 0, &dev)?;
+    let mut net = build(arch, 0, dev)?;
     net.set_ops(ops);
     let [c, h, w] = arch.input_shape();
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let xs: Vec<f32> = (0..batch * c * h * w)
         .map(|_| rng.gen_range(-1.0..1.0))
         .collect();
-    let xs = Tensor::from_vec(xs, (batch, c, h, w), &dev)?;
+    let xs = Tensor::from_vec(xs, (batch, c, h, w), dev)?;
     let ys: Vec<u32> = (0..batch)
         .map(|_| rng.gen_range(0..arch.num_classes() as u32))
         .collect();
-    let ys = Tensor::from_vec(ys, batch, &dev)?;
+    let ys = Tensor::from_vec(ys, batch, dev)?;
     let named = |v: Vec<layca_models::NamedVar>| {
         v.into_iter()
             .map(|nv| NamedParam::new(nv.name, nv.var))
@@ -215,10 +233,17 @@ fn run_one(model: BenchModel, ops: Ops, batch: usize, steps: usize) -> Result<Me
         median_s: m,
         images_per_s: batch as f64 / m,
         peak_rss_mib: peak_rss_mib(),
+        device: layca_train::device_label(dev),
     })
 }
 
-fn child(model: BenchModel, ops: &str, batch: usize, steps: usize) -> Result<Measurement> {
+fn child(
+    model: BenchModel,
+    ops: &str,
+    batch: usize,
+    steps: usize,
+    device: &str,
+) -> Result<Measurement> {
     let exe = std::env::current_exe().context("locating the xtask binary")?;
     let out = Command::new(exe)
         .args([
@@ -229,6 +254,8 @@ fn child(model: BenchModel, ops: &str, batch: usize, steps: usize) -> Result<Mea
             &batch.to_string(),
             "--steps",
             &steps.to_string(),
+            "--device",
+            device,
         ])
         .output()
         .context("starting a benchmark child process")?;
@@ -298,13 +325,16 @@ fn torch_interpreter(named: Option<&str>, no_torch: bool) -> Result<Option<Strin
     }
 }
 
-fn run_torch(
-    python: &str,
-    models: &[BenchModel],
-    batch: Option<usize>,
-    steps: Option<usize>,
-) -> Result<Vec<Measurement>> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_torch.py");
+fn run_torch(python: &str, args: &BenchArgs, device: &Device) -> Result<Vec<Measurement>> {
+    let (models, batch, steps) = (&args.models, args.batch, args.steps);
+    let script = match &args.torch_script {
+        Some(p) => p.clone(),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_torch.py"),
+    };
+    if !script.is_file() {
+        bail!("PyTorch script {} not found (name it with --torch-script)", script.display());
+    }
+    let torch_device = if device.is_cuda() { "cuda" } else { "cpu" };
     let mut all = Vec::new();
     for &m in models {
         let b = batch.unwrap_or(m.default_batch());
@@ -319,6 +349,8 @@ fn run_torch(
                 &steps.unwrap_or(m.default_steps()).to_string(),
                 "--threads",
                 &threads().to_string(),
+                "--device",
+                torch_device,
             ])
             .output()
             .with_context(|| format!("running {}", script.display()))?;
@@ -335,7 +367,9 @@ fn run_torch(
             .rev()
             .find(|l| l.starts_with('{'))
             .context("PyTorch benchmark printed no result")?;
-        all.push(serde_json::from_str(line)?);
+        let mut m: Measurement = serde_json::from_str(line)?;
+        m.device = layca_train::device_label(device);
+        all.push(m);
     }
     Ok(all)
 }
@@ -358,10 +392,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         };
         let batch = args.batch.unwrap_or(model.default_batch());
         let steps = args.steps.unwrap_or(model.default_steps());
-        let r = run_one(model, ops, batch, steps)?;
+        let dev = layca_train::parse_device(&args.device)?;
+        let r = run_one(model, ops, batch, steps, &dev)?;
         println!("{}", serde_json::to_string(&r)?);
         return Ok(());
     }
+    let device = layca_train::parse_device(&args.device)
+        .with_context(|| format!("bench --device {}", args.device))?;
     let python = torch_interpreter(args.python.as_deref(), args.no_torch)?;
     let torch = python.is_some();
     let pb = indicatif::ProgressBar::new((args.models.len() * if torch { 3 } else { 2 }) as u64);
@@ -374,7 +411,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         let batch = args.batch.unwrap_or(m.default_batch());
         for ops in ["stock", "fast"] {
             pb.set_message(format!("{} {ops}", m.key()));
-            let r = child(m, ops, batch, args.steps.unwrap_or(m.default_steps()))?;
+            let steps = args.steps.unwrap_or(m.default_steps());
+            let r = child(m, ops, batch, steps, &args.device)?;
             tracing::info!(
                 "{} {ops}: {:.3} s/step, {:.1} images/s, peak {:.0} MiB",
                 r.model,
@@ -388,7 +426,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
     if let Some(python) = &python {
         pb.set_message("PyTorch");
-        let t = run_torch(python, &args.models, args.batch, args.steps)?;
+        let t = run_torch(python, args, &device)?;
         pb.inc(args.models.len() as u64);
         results.extend(t);
     } else if args.no_torch {
@@ -405,7 +443,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 fn print_table(results: &[Measurement], torch: bool) {
     let find = |m: &str, i: &str| results.iter().find(|r| r.model == m && r.impl_ == i);
     println!(
-        "one training step (forward + backward + SGD), {} threads; images/s (median step)",
+        "one training step (forward + backward + SGD) on {}, {} threads; images/s (median step)",
+        results.first().map_or("cpu", |r| r.device.as_str()),
         results.first().map_or(0, |r| r.threads)
     );
     print!(
@@ -463,7 +502,7 @@ mod tests {
     #[test]
     fn one_step_per_implementation_is_measured() {
         for (ops, name) in [(Ops::Fast, "fast"), (Ops::Stock, "stock")] {
-            let m = run_one(BenchModel::Mlp, ops, 32, 2).unwrap();
+            let m = run_one(BenchModel::Mlp, ops, 32, 2, &Device::Cpu).unwrap();
             assert_eq!(
                 (m.model.as_str(), m.impl_.as_str(), m.batch),
                 ("mlp", name, 32)
@@ -472,6 +511,7 @@ mod tests {
             assert!(m.step_s.iter().all(|t| t.is_finite() && *t > 0.0));
             assert!((m.images_per_s - 32.0 / m.median_s).abs() < 1e-9);
             assert!(m.peak_rss_mib > 0.0);
+            assert_eq!(m.device, "cpu");
         }
     }
 
@@ -494,6 +534,8 @@ mod tests {
             batch: Some(2),
             python: Some(missing.into()),
             no_torch: false,
+            device: "cpu".into(),
+            torch_script: None,
             out: "unused.json".into(),
             one: None,
         };
@@ -509,6 +551,8 @@ mod tests {
             batch: None,
             python: None,
             no_torch: true,
+            device: "cpu".into(),
+            torch_script: None,
             out: "unused.json".into(),
             one: None,
         };

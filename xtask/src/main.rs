@@ -4,6 +4,8 @@
 //! cargo xtask figure N|all [--scale smoke|cpu|paper] [--dry-run] [--out figures/] [--runs runs/]
 //! cargo xtask models
 //! cargo xtask train --task mnist --rho0 0.037 [--control layca] ...
+//! cargo xtask bench [--device cuda]
+//! cargo xtask selftest [--device cuda] [--epoch-timing]
 //! ```
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -14,6 +16,7 @@ mod figures;
 mod models;
 mod progress;
 mod runner;
+mod selftest;
 mod train;
 
 #[derive(Parser)]
@@ -76,6 +79,8 @@ enum Cmd {
     Train(Box<train::TrainArgs>),
     /// Images/s of a full training step: stock candle vs layca-ops (vs PyTorch if installed).
     Bench(bench::BenchArgs),
+    /// Device-generic checks (PASS/FAIL per check) or `--epoch-timing` of the CIFAR tasks.
+    Selftest(selftest::SelftestArgs),
 }
 
 fn main() -> Result<()> {
@@ -109,6 +114,7 @@ fn main() -> Result<()> {
         Cmd::Models => models::run(),
         Cmd::Train(args) => train::run(&args),
         Cmd::Bench(args) => bench::run(&args),
+        Cmd::Selftest(args) => selftest::run(&args),
     }
 }
 
