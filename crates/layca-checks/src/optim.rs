@@ -74,7 +74,7 @@ pub fn optimizer_conformance(device: &Device) -> Result<()> {
     for (bname, base) in bases() {
         for (cname, control, lr) in controls() {
             let what = format!("{bname}/{cname}");
-            let (f0, f1, w) = run(&base, control, lr, device)?;
+            let (f0, f1, w) = run(&base, control.clone(), lr, device)?;
             if !f1.is_finite() || f1 >= 0.9 * f0 {
                 return Err(CheckError::Mismatch(format!("{what}: loss {f0} -> {f1}")));
             }
@@ -82,7 +82,7 @@ pub fn optimizer_conformance(device: &Device) -> Result<()> {
                 within(&format!("{what}: kernel norm"), (norm(&w)? / n0 - 1.0).abs(), 1e-5)?;
             }
             if !device.is_cpu() {
-                let (_, _, w_cpu) = run(&base, control, lr, &Device::Cpu)?;
+                let (_, _, w_cpu) = run(&base, control.clone(), lr, &Device::Cpu)?;
                 within(&format!("{what}: final kernel vs cpu"), rel_err(&w, &w_cpu)?, 1e-4)?;
             }
         }

@@ -2,9 +2,10 @@
 //! `cuda_kernels.cu`, compiled to PTX at build time by `build.rs` with the pinned nvcc and
 //! loaded once per device through candle's custom-module cache.
 //!
-//! Today: [`max_pool2d`] (forward and the first-maximum backward; stock candle's CUDA
-//! max-pool backward scales by 1/(k·k) and its `argmax` does not promise the first index on
-//! ties). Other layers keep candle's CUDA ops (cuBLAS GEMMs, cuDNN convolutions with the
+//! Today: `max_pool2d` (forward and the first-maximum backward in one kernel each; candle's
+//! own `max_pool2d` backward scales by 1/(k·k), and the reference composition of
+//! `layca-models` (window gather, `argmax`, one-hot mask) is first-index on CUDA too, as
+//! candle's `fast_argmax` keeps the lower index on ties, but costs several kernels and copies). Other layers keep candle's CUDA ops (cuBLAS GEMMs, cuDNN convolutions with the
 //! `cudnn` feature, BN from generic ops with the same semantics as the CPU kernels).
 
 use candle_core::backend::BackendStorage;
