@@ -332,7 +332,10 @@ fn run_torch(python: &str, args: &BenchArgs, device: &Device) -> Result<Vec<Meas
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_torch.py"),
     };
     if !script.is_file() {
-        bail!("PyTorch script {} not found (name it with --torch-script)", script.display());
+        bail!(
+            "PyTorch script {} not found (name it with --torch-script)",
+            script.display()
+        );
     }
     let torch_device = if device.is_cuda() { "cuda" } else { "cpu" };
     let mut all = Vec::new();

@@ -53,9 +53,15 @@ pub fn run(args: &SelftestArgs) -> Result<()> {
 
 fn selected(only: &[String]) -> Result<Vec<layca_checks::Check>> {
     let all = layca_checks::CHECKS;
-    if let Some(bad) = only.iter().find(|n| !all.iter().any(|c| c.name == n.as_str())) {
+    if let Some(bad) = only
+        .iter()
+        .find(|n| !all.iter().any(|c| c.name == n.as_str()))
+    {
         let names: Vec<&str> = all.iter().map(|c| c.name).collect();
-        bail!("--only: unknown check `{bad}` (checks: {})", names.join(", "));
+        bail!(
+            "--only: unknown check `{bad}` (checks: {})",
+            names.join(", ")
+        );
     }
     Ok(all
         .iter()
@@ -80,7 +86,11 @@ fn checks(args: &SelftestArgs, device: &Device) -> Result<()> {
             }
         }
     }
-    println!("selftest on {label}: {} passed, {} failed", checks.len() - failed.len(), failed.len());
+    println!(
+        "selftest on {label}: {} passed, {} failed",
+        checks.len() - failed.len(),
+        failed.len()
+    );
     if !failed.is_empty() {
         bail!("selftest on {label}: failed checks: {}", failed.join(", "));
     }
@@ -112,9 +122,13 @@ fn generated(n: usize, classes: usize, seed: u64) -> Dataset {
 
 fn task_data(task: TaskId, images: usize, device: &Device) -> Result<TaskData> {
     let classes = task.spec().arch.num_classes();
-    let (train, test) = (generated(images, classes, 1), generated((images / 5).max(1), classes, 2));
+    let (train, test) = (
+        generated(images, classes, 1),
+        generated((images / 5).max(1), classes, 2),
+    );
     let norm = Normalizer::fit(&train);
-    let identity = layca_train::data::identity("generated-cifar-size", "scalar", &train, None, &test);
+    let identity =
+        layca_train::data::identity("generated-cifar-size", "scalar", &train, None, &test);
     Ok(TaskData {
         train: TensorDataset::new(&train, norm, device)?,
         val: None,
@@ -160,16 +174,33 @@ fn epoch_timing(args: &SelftestArgs, device: &Device) -> Result<()> {
     let tasks: Vec<TaskId> = if args.tasks.is_empty() {
         CIFAR_TASKS.to_vec()
     } else {
-        args.tasks.iter().map(|t| TaskId::parse(t)).collect::<Result<_, _>>()?
+        args.tasks
+            .iter()
+            .map(|t| TaskId::parse(t))
+            .collect::<Result<_, _>>()?
     };
     let label = layca_train::device_label(device);
-    println!("one epoch per task on {label}: {} generated 32x32 images, Layca, the task's batch", args.images);
-    println!("{:<14} {:>7} {:>11} {:>10} {:>10}", "task", "steps", "measured s", "images/s", "epoch s");
+    println!(
+        "one epoch per task on {label}: {} generated 32x32 images, Layca, the task's batch",
+        args.images
+    );
+    println!(
+        "{:<14} {:>7} {:>11} {:>10} {:>10}",
+        "task", "steps", "measured s", "images/s", "epoch s"
+    );
     for task in tasks {
         let (s, steps, per_epoch) = time_epoch(task, args, device)?;
         let batch = task.spec().batch_size as f64;
-        let epoch_s = if steps < per_epoch { s / steps as f64 * per_epoch as f64 } else { s };
-        let note = if steps < per_epoch { " (extrapolated, no evaluation)" } else { " (incl. evaluation)" };
+        let epoch_s = if steps < per_epoch {
+            s / steps as f64 * per_epoch as f64
+        } else {
+            s
+        };
+        let note = if steps < per_epoch {
+            " (extrapolated, no evaluation)"
+        } else {
+            " (incl. evaluation)"
+        };
         println!(
             "{:<14} {:>7} {:>11.1} {:>10.0} {:>10.1}{note}",
             task.name(),

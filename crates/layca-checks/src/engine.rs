@@ -36,7 +36,11 @@ fn data(device: &Device) -> Result<TaskData> {
 fn config() -> RunConfig {
     let mut c = RunConfig::layca(TaskId::Mnist, 3f64.powf(-2.5));
     c.epochs = Some(3);
-    c.schedule = Some(Schedule::StepDecay { base: c.rho0, factor: 0.2, milestones: vec![2] });
+    c.schedule = Some(Schedule::StepDecay {
+        base: c.rho0,
+        factor: 0.2,
+        milestones: vec![2],
+    });
     c.record_steps = true;
     c
 }
@@ -52,7 +56,11 @@ fn same_file(what: &str, a: &std::path::Path, b: &std::path::Path) -> Result<()>
     if std::fs::read(a)? == std::fs::read(b)? {
         Ok(())
     } else {
-        Err(CheckError::Mismatch(format!("resumed {what} differs: {} vs {}", a.display(), b.display())))
+        Err(CheckError::Mismatch(format!(
+            "resumed {what} differs: {} vs {}",
+            a.display(),
+            b.display()
+        )))
     }
 }
 
@@ -91,7 +99,10 @@ pub fn engine_store_resume(device: &Device) -> Result<()> {
     let want = layca_train::device_label(device);
     match a.record()? {
         Some(r) if r.device.as_deref() == Some(want.as_str()) => Ok(()),
-        Some(r) => Err(CheckError::Mismatch(format!("run.json device {:?}, expected {want}", r.device))),
+        Some(r) => Err(CheckError::Mismatch(format!(
+            "run.json device {:?}, expected {want}",
+            r.device
+        ))),
         None => Err(CheckError::Mismatch("no run.json after the run".into())),
     }
 }

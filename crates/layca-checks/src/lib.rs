@@ -69,13 +69,34 @@ pub struct Check {
 
 /// Every device-generic check, in the order `xtask selftest` runs them.
 pub const CHECKS: &[Check] = &[
-    Check { name: "max_pool_first_max", run: pool::max_pool_first_max },
-    Check { name: "c10_cnn1_fast_vs_stock", run: nets::c10_cnn1_fast_vs_stock },
-    Check { name: "resnet32_fast_vs_stock", run: nets::resnet32_fast_vs_stock },
-    Check { name: "finite_differences", run: nets::finite_differences },
-    Check { name: "optimizer_conformance", run: optim::optimizer_conformance },
-    Check { name: "rotation_reductions_f64", run: optim::rotation_reductions_f64 },
-    Check { name: "engine_store_resume", run: engine::engine_store_resume },
+    Check {
+        name: "max_pool_first_max",
+        run: pool::max_pool_first_max,
+    },
+    Check {
+        name: "c10_cnn1_fast_vs_stock",
+        run: nets::c10_cnn1_fast_vs_stock,
+    },
+    Check {
+        name: "resnet32_fast_vs_stock",
+        run: nets::resnet32_fast_vs_stock,
+    },
+    Check {
+        name: "finite_differences",
+        run: nets::finite_differences,
+    },
+    Check {
+        name: "optimizer_conformance",
+        run: optim::optimizer_conformance,
+    },
+    Check {
+        name: "rotation_reductions_f64",
+        run: optim::rotation_reductions_f64,
+    },
+    Check {
+        name: "engine_store_resume",
+        run: engine::engine_store_resume,
+    },
 ];
 
 /// The first CUDA device, or why there is none (not built with `cuda`, no driver, no GPU).
@@ -142,24 +163,42 @@ pub(crate) fn randn(shape: &[usize], seed: u64, dtype: DType, device: &Device) -
     use rand_distr::Distribution;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let n: usize = shape.iter().product();
-    let v: Vec<f64> = (0..n).map(|_| rand_distr::StandardNormal.sample(&mut rng)).collect();
-    Ok(Tensor::from_vec(v, shape, &Device::Cpu)?.to_dtype(dtype)?.to_device(device)?)
+    let v: Vec<f64> = (0..n)
+        .map(|_| rand_distr::StandardNormal.sample(&mut rng))
+        .collect();
+    Ok(Tensor::from_vec(v, shape, &Device::Cpu)?
+        .to_dtype(dtype)?
+        .to_device(device)?)
 }
 
 /// Flattened f64 values of a tensor (copied to the host).
 pub(crate) fn host(t: &Tensor) -> Result<Vec<f64>> {
-    Ok(t.to_device(&Device::Cpu)?.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?)
+    Ok(t.to_device(&Device::Cpu)?
+        .flatten_all()?
+        .to_dtype(DType::F64)?
+        .to_vec1::<f64>()?)
 }
 
 /// max |a − b| / max(max |b|, 1e-12), on the host in f64.
 pub(crate) fn rel_err(a: &Tensor, b: &Tensor) -> Result<f64> {
     let (a, b) = (host(a)?, host(b)?);
     if a.len() != b.len() {
-        return Err(CheckError::Mismatch(format!("lengths {} and {}", a.len(), b.len())));
+        return Err(CheckError::Mismatch(format!(
+            "lengths {} and {}",
+            a.len(),
+            b.len()
+        )));
     }
     let scale = b.iter().fold(1e-12f64, |m, x| m.max(x.abs()));
-    let diff = a.iter().zip(&b).fold(0f64, |m, (x, y)| m.max((x - y).abs()));
-    Ok(if diff.is_nan() { f64::INFINITY } else { diff / scale })
+    let diff = a
+        .iter()
+        .zip(&b)
+        .fold(0f64, |m, (x, y)| m.max((x - y).abs()));
+    Ok(if diff.is_nan() {
+        f64::INFINITY
+    } else {
+        diff / scale
+    })
 }
 
 /// Fails with `what` unless `err <= tol`.
@@ -167,6 +206,8 @@ pub(crate) fn within(what: &str, err: f64, tol: f64) -> Result<()> {
     if err <= tol {
         Ok(())
     } else {
-        Err(CheckError::Mismatch(format!("{what}: relative error {err:e} > {tol:e}")))
+        Err(CheckError::Mismatch(format!(
+            "{what}: relative error {err:e} > {tol:e}"
+        )))
     }
 }

@@ -29,8 +29,16 @@ fn step(net: &dyn Network, x: &Tensor, r: &Tensor) -> Result<Step> {
             .ok_or_else(|| CheckError::Mismatch(format!("no gradient for {}", p.name)))?;
         grads.push(t.clone());
     }
-    let buffers = net.buffers().iter().map(|b| b.var.as_tensor().clone()).collect();
-    Ok(Step { logits, grads, buffers })
+    let buffers = net
+        .buffers()
+        .iter()
+        .map(|b| b.var.as_tensor().clone())
+        .collect();
+    Ok(Step {
+        logits,
+        grads,
+        buffers,
+    })
 }
 
 fn run(arch: Arch, divisor: usize, ops: Ops, device: &Device) -> Result<Step> {
@@ -43,7 +51,11 @@ fn run(arch: Arch, divisor: usize, ops: Ops, device: &Device) -> Result<Step> {
 }
 
 fn compare(what: &str, a: &Step, b: &Step, tol: f64) -> Result<()> {
-    within(&format!("{what}: logits"), rel_err(&a.logits, &b.logits)?, tol)?;
+    within(
+        &format!("{what}: logits"),
+        rel_err(&a.logits, &b.logits)?,
+        tol,
+    )?;
     for (i, (ga, gb)) in a.grads.iter().zip(&b.grads).enumerate() {
         within(&format!("{what}: gradient {i}"), rel_err(ga, gb)?, tol)?;
     }
@@ -77,7 +89,10 @@ pub fn resnet32_fast_vs_stock(device: &Device) -> Result<()> {
 
 /// Σ logits·r of a train-mode forward in f64.
 fn loss(net: &dyn Network, x: &Tensor, r: &Tensor) -> Result<f64> {
-    Ok((net.forward_t(x, true)? * r)?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?)
+    Ok((net.forward_t(x, true)? * r)?
+        .sum_all()?
+        .to_dtype(DType::F64)?
+        .to_scalar::<f64>()?)
 }
 
 /// Central differences (f64, h = 1e-7: small enough that no ReLU or max-pool kink is crossed) of Σ logits·r of C10-CNN1 ÷32 in train mode against
@@ -87,7 +102,9 @@ pub fn finite_differences(device: &Device) -> Result<()> {
     let net = build_scaled_with_dtype(Arch::C10Cnn1, 32, 4, DType::F64, device)?;
     let x = Var::from_tensor(&randn(&[2, 3, 32, 32], 8, DType::F64, device)?)?;
     let r = randn(&[2, 10], 9, DType::F64, device)?;
-    let g = (net.forward_t(x.as_tensor(), true)? * &r)?.sum_all()?.backward()?;
+    let g = (net.forward_t(x.as_tensor(), true)? * &r)?
+        .sum_all()?
+        .backward()?;
     let k0 = net.kernels().remove(0);
     let gx = crate::host(g.get(x.as_tensor()).expect("input grad"))?;
     let gk = crate::host(g.get(k0.var.as_tensor()).expect("kernel grad"))?;
@@ -96,14 +113,27 @@ pub fn finite_differences(device: &Device) -> Result<()> {
             let idx = idx % grad.len();
             let fd = central_difference(net.as_ref(), x.as_tensor(), &r, var, idx)?;
             let err = (fd - grad[idx]).abs() / fd.abs().max(grad[idx].abs()).max(1e-3);
-            within(&format!("finite differences, {name}[{idx}] ({fd:e} vs {:e})", grad[idx]), err, 1e-4)?;
+            within(
+                &format!(
+                    "finite differences, {name}[{idx}] ({fd:e} vs {:e})",
+                    grad[idx]
+                ),
+                err,
+                1e-4,
+            )?;
         }
     }
     Ok(())
 }
 
 /// (L(v + h e_i) − L(v − h e_i)) / 2h, restoring `v`.
-fn central_difference(net: &dyn Network, x: &Tensor, r: &Tensor, v: &Var, idx: usize) -> Result<f64> {
+fn central_difference(
+    net: &dyn Network,
+    x: &Tensor,
+    r: &Tensor,
+    v: &Var,
+    idx: usize,
+) -> Result<f64> {
     const H: f64 = 1e-7;
     let orig = v.as_tensor().copy()?;
     let shape = orig.shape().clone();

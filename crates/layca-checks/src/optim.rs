@@ -46,7 +46,12 @@ impl Quadratic {
 }
 
 /// (initial loss, final loss, final kernel) of one optimizer run on `device`.
-fn run(base: &BaseOptimizer, control: Control, lr: f64, device: &Device) -> Result<(f32, f32, Tensor)> {
+fn run(
+    base: &BaseOptimizer,
+    control: Control,
+    lr: f64,
+    device: &Device,
+) -> Result<(f32, f32, Tensor)> {
     let q = Quadratic::new(device)?;
     let w = Var::from_tensor(&randn(&[16, 24], 20, DType::F32, device)?)?;
     let mut opt = LaycaOptimizer::new(
@@ -79,11 +84,19 @@ pub fn optimizer_conformance(device: &Device) -> Result<()> {
                 return Err(CheckError::Mismatch(format!("{what}: loss {f0} -> {f1}")));
             }
             if cname == "layca" {
-                within(&format!("{what}: kernel norm"), (norm(&w)? / n0 - 1.0).abs(), 1e-5)?;
+                within(
+                    &format!("{what}: kernel norm"),
+                    (norm(&w)? / n0 - 1.0).abs(),
+                    1e-5,
+                )?;
             }
             if !device.is_cpu() {
                 let (_, _, w_cpu) = run(&base, control.clone(), lr, &Device::Cpu)?;
-                within(&format!("{what}: final kernel vs cpu"), rel_err(&w, &w_cpu)?, 1e-4)?;
+                within(
+                    &format!("{what}: final kernel vs cpu"),
+                    rel_err(&w, &w_cpu)?,
+                    1e-4,
+                )?;
             }
         }
     }
@@ -110,5 +123,9 @@ pub fn rotation_reductions_f64(device: &Device) -> Result<()> {
     )?;
     let monitor = layca_core::RotationMonitor::new(&[("k".into(), a.clone())])?;
     let m = monitor.cosine_distances(&[b])?[0];
-    within(&format!("monitor {m:e} vs f64 {want:e}"), (m - want).abs() / want.abs(), 1e-3)
+    within(
+        &format!("monitor {m:e} vs f64 {want:e}"),
+        (m - want).abs() / want.abs(),
+        1e-3,
+    )
 }

@@ -49,10 +49,14 @@ fn case(device: &Device, shape: &[usize], k: usize, dtype: DType) -> Result<()> 
     let g = (&y_ref * &r_cpu)?.sum_all()?.backward()?;
     let dx_ref = g.get(v.as_tensor()).expect("cpu grad").clone();
     if rel_err(&y, &y_ref)? != 0.0 {
-        return Err(CheckError::Mismatch(format!("{what}: forward differs from the CPU kernel")));
+        return Err(CheckError::Mismatch(format!(
+            "{what}: forward differs from the CPU kernel"
+        )));
     }
     if rel_err(&dx, &dx_ref)? != 0.0 {
-        return Err(CheckError::Mismatch(format!("{what}: gradient not routed to the first maximum")));
+        return Err(CheckError::Mismatch(format!(
+            "{what}: gradient not routed to the first maximum"
+        )));
     }
     // One nonzero per window: the gradient was neither split nor duplicated on the ties.
     let nonzero = host(&dx)?.iter().filter(|v| **v != 0.0).count();

@@ -9,11 +9,13 @@
 //! `cudnn` feature, BN from generic ops with the same semantics as the CPU kernels).
 
 use candle_core::backend::BackendStorage;
-use candle_core::cuda_backend::cudarc::driver::{CudaSlice, DeviceRepr, LaunchConfig, PushKernelArg};
+use candle_core::cuda_backend::cudarc::driver::{
+    CudaSlice, DeviceRepr, LaunchConfig, PushKernelArg,
+};
 use candle_core::cuda_backend::WrapErr;
 use candle_core::{
-    bail, CpuStorage, CudaDevice, CudaStorage, CustomOp1, CustomOp2, DType, Layout, Result,
-    Shape, Tensor,
+    bail, CpuStorage, CudaDevice, CudaStorage, CustomOp1, CustomOp2, DType, Layout, Result, Shape,
+    Tensor,
 };
 
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/layca_kernels.ptx"));
@@ -44,7 +46,14 @@ impl Pool {
 }
 
 /// `k×k` max pooling with stride `k` on a CUDA tensor (`crate::max_pool2d` dispatches here).
-pub(crate) fn max_pool2d(x: &Tensor, n: usize, c: usize, h: usize, w: usize, k: usize) -> Result<Tensor> {
+pub(crate) fn max_pool2d(
+    x: &Tensor,
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    k: usize,
+) -> Result<Tensor> {
     x.contiguous()?.apply_op1(MaxPool(Pool { n, c, h, w, k }))
 }
 
@@ -86,7 +95,8 @@ fn pool_fwd<T: candle_core::cuda_backend::CudaDType + DeviceRepr>(
     l: &Layout,
 ) -> Result<CudaSlice<T>> {
     let x = view::<T>(s, l, "max_pool2d")?;
-    let func = dev.get_or_load_custom_func(&kernel("layca_max_pool_fwd", s.dtype())?, MODULE, PTX)?;
+    let func =
+        dev.get_or_load_custom_func(&kernel("layca_max_pool_fwd", s.dtype())?, MODULE, PTX)?;
     let n_out = g.n_out();
     // SAFETY: every element is written by the kernel.
     let y = unsafe { dev.alloc::<T>(n_out)? };
@@ -103,7 +113,11 @@ fn pool_fwd<T: candle_core::cuda_backend::CudaDType + DeviceRepr>(
     Ok(y)
 }
 
-fn pool_bwd<T: candle_core::cuda_backend::CudaDType + DeviceRepr + candle_core::cuda_backend::cudarc::driver::ValidAsZeroBits>(
+fn pool_bwd<
+    T: candle_core::cuda_backend::CudaDType
+        + DeviceRepr
+        + candle_core::cuda_backend::cudarc::driver::ValidAsZeroBits,
+>(
     dev: &CudaDevice,
     g: &Pool,
     (s1, l1): (&CudaStorage, &Layout),
@@ -111,7 +125,8 @@ fn pool_bwd<T: candle_core::cuda_backend::CudaDType + DeviceRepr + candle_core::
 ) -> Result<CudaSlice<T>> {
     let x = view::<T>(s1, l1, "max_pool2d backward")?;
     let dy = view::<T>(s2, l2, "max_pool2d backward")?;
-    let func = dev.get_or_load_custom_func(&kernel("layca_max_pool_bwd", s1.dtype())?, MODULE, PTX)?;
+    let func =
+        dev.get_or_load_custom_func(&kernel("layca_max_pool_bwd", s1.dtype())?, MODULE, PTX)?;
     let n_out = g.n_out();
     let dx = dev.alloc_zeros::<T>(g.n * g.c * g.h * g.w)?;
     let (h, w, k) = (g.h as i32, g.w as i32, g.k as i32);
@@ -150,7 +165,10 @@ impl CustomOp1 for MaxPool {
         if !x.track_op() {
             return Ok(None);
         }
-        Ok(Some(x.apply_op2_no_bwd(&grad.contiguous()?, &MaxPoolBwd(self.0))?))
+        Ok(Some(x.apply_op2_no_bwd(
+            &grad.contiguous()?,
+            &MaxPoolBwd(self.0),
+        )?))
     }
 }
 
