@@ -62,10 +62,11 @@ cu13_dir() {
   "$venv/bin/python" -c 'import nvidia, os; print(os.path.join(list(nvidia.__path__)[0], "cu13"))'
 }
 
-link_unversioned() { # lib/*.so.N -> links/*.so
+link_unversioned() { # <wheel>/lib/*.so.N -> links/*.so (cu13/ and cudnn/ ship only .so.N)
   mkdir -p "$links"
   local f base
-  for f in "$cu13"/lib/lib*.so.*; do
+  for f in "$cu13"/lib/lib*.so.* "$(dirname "$cu13")"/*/lib/lib*.so.*; do
+    [[ -e $f ]] || continue
     base=$(basename "$f")
     base=${base%%.so.*}.so
     [[ -e $links/$base ]] || ln -s "$f" "$links/$base"
@@ -76,8 +77,9 @@ make_stub() { # stub/libcuda.so from the driver API declared in cuda.h
   local so=$stub/libcuda.so
   [[ -f $so ]] && return
   mkdir -p "$stub"
-  gcc -E -P -I"$cu13/include" "$cu13/include/cuda.h" |
-    grep -oE '\bcu[A-Z][A-Za-z0-9_]*[[:space:]]*\(' | tr -d ' (' | sort -u |
+  { gcc -E -P -I"$cu13/include" "$cu13/include/cuda.h" |
+      grep -oE '\bcu[A-Z][A-Za-z0-9_]*[[:space:]]*\(' | tr -d ' ('
+    printf '%s\n' cuProfilerInitialize cuProfilerStart cuProfilerStop; } | sort -u |
     awk '{ printf "int %s(void) { return 34; }\n", $1 }' >"$stub/stub.c"
   gcc -shared -fPIC -o "$so" "$stub/stub.c" -Wl,-soname,libcuda.so.1
   ln -sf libcuda.so "$stub/libcuda.so.1"
