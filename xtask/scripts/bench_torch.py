@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""PyTorch eager CPU reference for `cargo xtask bench` (optional: never needed to build or test).
+"""PyTorch eager reference for `cargo xtask bench` on CPU or CUDA (`--device cuda`; optional:
+never needed to build or test).
 
 Same networks (at the same width divisor: `--divisor`, the `cpu` figure scale's narrow
 variants), batch sizes and step as the Rust benchmark: forward in train mode, cross-entropy,
@@ -188,19 +189,23 @@ def main():
     ap.add_argument("--threads", type=int, required=True)
     ap.add_argument("--divisor", type=int, default=1, help="hidden widths divided by this")
     ap.add_argument("--layout", choices=["default", "channels_last"], default="default")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     a = ap.parse_args()
+    if a.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("bench_torch.py: --device cuda but torch.cuda.is_available() is False")
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    dev = torch.device(a.device)
     ctor, shape, classes = MODELS[a.model]
-    net = ctor(a.divisor).train()
-    x = torch.rand(a.batch, *shape) * 2 - 1
+    net = ctor(a.divisor).train().to(dev)
+    x = (torch.rand(a.batch, *shape) * 2 - 1).to(dev)
     if a.layout == "channels_last":
         if a.model == "mlp":
             raise SystemExit("--layout channels_last needs a convolutional network, not mlp")
         net = net.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     opt = torch.optim.SGD(net.parameters(), lr=0.01)
-    y = torch.randint(0, classes, (a.batch,))
+    y = torch.randint(0, classes, (a.batch,)).to(dev)
     times = []
     for i in range(a.steps + 1):
         t0 = time.perf_counter()
@@ -208,7 +213,7 @@ def main():
         loss = F.cross_entropy(net(x), y)
         loss.backward()
         opt.step()
-        float(loss.detach())
+        float(loss.detach())  # synchronises (CUDA)
         if i > 0:
             times.append(time.perf_counter() - t0)
     med = statistics.median(times)
@@ -221,6 +226,7 @@ def main():
         "median_s": med,
         "images_per_s": a.batch / med,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "device": "cuda:0" if a.device == "cuda" else "cpu",
     }))
 
 

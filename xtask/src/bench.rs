@@ -8,6 +8,9 @@
 //! cannot import torch), else run when `python3 -c "import torch"` works (skipped with a
 //! message otherwise).
 //!
+//! `--device cuda` runs the same step on the GPU (stock candle vs the CUDA kernels of
+//! `layca-ops`) and PyTorch eager on CUDA (`bench_torch.py --device cuda`).
+//!
 //! Every configuration runs `--repeats R` times, each in its own child process (this binary,
 //! `bench --one`, or the PyTorch script), so that its peak resident memory (`VmHWM`) is its
 //! own and no allocator state is shared. Each process reports the median of its timed steps;
@@ -206,6 +209,13 @@ pub struct BenchArgs {
     /// Skip stock candle (the slowest configuration; the speed-up column is then empty).
     #[arg(long)]
     no_stock: bool,
+    /// Device: cpu, cuda or cuda:N (PyTorch then runs on CUDA too).
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// The PyTorch script (default: `xtask/scripts/bench_torch.py` of the source tree this
+    /// binary was built from; name it when the binary runs elsewhere).
+    #[arg(long, env = "LAYCA_TORCH_SCRIPT")]
+    torch_script: Option<PathBuf>,
     /// Where to write the results (JSON: the rows of the table and every process's run).
     #[arg(long, default_value = "bench/train-step.json")]
     out: PathBuf,
@@ -233,6 +243,9 @@ pub struct Measurement {
     pub images_per_s: f64,
     /// Peak resident memory of the process, MiB.
     pub peak_rss_mib: f64,
+    /// Device (`cpu`, `cuda:0`; older results: empty).
+    #[serde(default)]
+    pub device: String,
 }
 
 /// One configuration over its repeated processes.
@@ -323,21 +336,26 @@ fn threads() -> usize {
 }
 
 /// Runs one configuration in this process.
-fn run_one(model: BenchModel, ops: Ops, batch: usize, steps: usize) -> Result<Measurement> {
+fn run_one(
+    model: BenchModel,
+    ops: Ops,
+    batch: usize,
+    steps: usize,
+    dev: &Device,
+) -> Result<Measurement> {
     let arch = model.arch();
-    let dev = Device::Cpu;
-    let mut net = build_scaled(arch, model.width_divisor(), 0, &dev)?;
+    let mut net = build_scaled(arch, model.width_divisor(), 0, dev)?;
     net.set_ops(ops);
     let [c, h, w] = arch.input_shape();
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let xs: Vec<f32> = (0..batch * c * h * w)
         .map(|_| rng.gen_range(-1.0..1.0))
         .collect();
-    let xs = Tensor::from_vec(xs, (batch, c, h, w), &dev)?;
+    let xs = Tensor::from_vec(xs, (batch, c, h, w), dev)?;
     let ys: Vec<u32> = (0..batch)
         .map(|_| rng.gen_range(0..arch.num_classes() as u32))
         .collect();
-    let ys = Tensor::from_vec(ys, batch, &dev)?;
+    let ys = Tensor::from_vec(ys, batch, dev)?;
     let named = |v: Vec<layca_models::NamedVar>| {
         v.into_iter()
             .map(|nv| NamedParam::new(nv.name, nv.var))
@@ -388,10 +406,17 @@ fn run_one(model: BenchModel, ops: Ops, batch: usize, steps: usize) -> Result<Me
         median_s: m,
         images_per_s: batch as f64 / m,
         peak_rss_mib: peak_rss_mib(),
+        device: layca_train::device_label(dev),
     })
 }
 
-fn child(model: BenchModel, ops: &str, batch: usize, steps: usize) -> Result<Measurement> {
+fn child(
+    model: BenchModel,
+    ops: &str,
+    batch: usize,
+    steps: usize,
+    device: &str,
+) -> Result<Measurement> {
     let exe = std::env::current_exe().context("locating the xtask binary")?;
     let out = Command::new(exe)
         .args([
@@ -402,6 +427,8 @@ fn child(model: BenchModel, ops: &str, batch: usize, steps: usize) -> Result<Mea
             &batch.to_string(),
             "--steps",
             &steps.to_string(),
+            "--device",
+            device,
         ])
         .output()
         .context("starting a benchmark child process")?;
@@ -475,12 +502,15 @@ fn torch_interpreter(named: Option<&str>, no_torch: bool) -> Result<Option<Strin
 /// implementation `impl_`.
 fn run_torch(
     python: &str,
+    args: &BenchArgs,
     model: BenchModel,
     (impl_, layout): (&str, &str),
-    batch: usize,
-    steps: usize,
+    device: &Device,
 ) -> Result<Measurement> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_torch.py");
+    let batch = args.batch.unwrap_or(model.default_batch());
+    let steps = args.steps.unwrap_or(model.default_steps());
+    let script = torch_script(args)?;
+    let torch_device = if device.is_cuda() { "cuda" } else { "cpu" };
     let out = Command::new(python)
         .arg(&script)
         .args([
@@ -496,6 +526,8 @@ fn run_torch(
             &steps.to_string(),
             "--threads",
             &threads().to_string(),
+            "--device",
+            torch_device,
         ])
         .output()
         .with_context(|| format!("running {}", script.display()))?;
@@ -515,7 +547,24 @@ fn run_torch(
     let mut m: Measurement = serde_json::from_str(line)?;
     m.model = model.key().into();
     m.impl_ = impl_.into();
+    m.device = layca_train::device_label(device);
     Ok(m)
+}
+
+/// The PyTorch script: `--torch-script`, else the one of the source tree this binary was
+/// built from.
+fn torch_script(args: &BenchArgs) -> Result<PathBuf> {
+    let script = match &args.torch_script {
+        Some(p) => p.clone(),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_torch.py"),
+    };
+    if !script.is_file() {
+        bail!(
+            "PyTorch script {} not found (name it with --torch-script)",
+            script.display()
+        );
+    }
+    Ok(script)
 }
 
 /// Runs `--one <model>:<stock|fast>` in this process and prints its JSON line.
@@ -532,7 +581,8 @@ fn run_child_mode(args: &BenchArgs, one: &str) -> Result<()> {
     };
     let batch = args.batch.unwrap_or(model.default_batch());
     let steps = args.steps.unwrap_or(model.default_steps());
-    let r = run_one(model, ops, batch, steps)?;
+    let dev = layca_train::parse_device(&args.device)?;
+    let r = run_one(model, ops, batch, steps, &dev)?;
     println!("{}", serde_json::to_string(&r)?);
     Ok(())
 }
@@ -561,6 +611,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if let Some(one) = &args.one {
         return run_child_mode(args, one);
     }
+    let device = layca_train::parse_device(&args.device)
+        .with_context(|| format!("bench --device {}", args.device))?;
     let python = torch_interpreter(args.python.as_deref(), args.no_torch)?;
     let torch = python.is_some();
     let plan: Vec<(BenchModel, Vec<_>)> = args
@@ -589,8 +641,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                     args.repeats
                 ));
                 let r = match (layout, &python) {
-                    (Some(l), Some(py)) => run_torch(py, *m, (impl_, l), batch, steps)?,
-                    _ => child(*m, impl_, batch, steps)?,
+                    (Some(l), Some(py)) => run_torch(py, args, *m, (impl_, l), &device)?,
+                    _ => child(*m, impl_, batch, steps, &args.device)?,
                 };
                 tracing::info!(
                     "{} {impl_}: {:.3} s/step, {:.1} images/s, peak {:.0} MiB",
@@ -633,9 +685,11 @@ fn best_torch<'a>(rows: &[&'a Row]) -> Option<&'a Row> {
 
 fn print_table(report: &Report, models: &[BenchModel], torch: bool) {
     println!(
-        "one training step (forward + backward + SGD), {} threads; images/s: median over {} \
-         processes of each process's median step",
-        report.threads, report.repeats
+        "one training step (forward + backward + SGD) on {}, {} threads; images/s: median over \
+         {} processes of each process's median step",
+        report.runs.first().map_or("cpu", |r| r.device.as_str()),
+        report.threads,
+        report.repeats
     );
     print!(
         "{:<18} {:>6} {:>10} {:>10} {:>8} {:>9} {:>9}",
@@ -696,6 +750,8 @@ mod tests {
             python: None,
             no_torch: true,
             no_stock: false,
+            device: "cpu".into(),
+            torch_script: None,
             out: "unused.json".into(),
             one: None,
         }
@@ -718,6 +774,7 @@ mod tests {
             median_s,
             images_per_s: 128.0 / median_s,
             peak_rss_mib: rss,
+            device: "cpu".into(),
         }
     }
 
@@ -779,7 +836,7 @@ mod tests {
     #[test]
     fn one_step_per_implementation_is_measured() {
         for (ops, name) in [(Ops::Fast, "fast"), (Ops::Stock, "stock")] {
-            let m = run_one(BenchModel::Mlp, ops, 32, 2).unwrap();
+            let m = run_one(BenchModel::Mlp, ops, 32, 2, &Device::Cpu).unwrap();
             assert_eq!(
                 (m.model.as_str(), m.impl_.as_str(), m.batch),
                 ("mlp", name, 32)
@@ -788,8 +845,9 @@ mod tests {
             assert!(m.step_s.iter().all(|t| t.is_finite() && *t > 0.0));
             assert!((m.images_per_s - 32.0 / m.median_s).abs() < 1e-9);
             assert!(m.peak_rss_mib > 0.0);
+            assert_eq!(m.device, "cpu");
         }
-        let m = run_one(BenchModel::Resnet110Cpu, Ops::Fast, 4, 1).unwrap();
+        let m = run_one(BenchModel::Resnet110Cpu, Ops::Fast, 4, 1, &Device::Cpu).unwrap();
         assert_eq!((m.model.as_str(), m.step_s.len()), ("resnet110-cpu", 1));
     }
 

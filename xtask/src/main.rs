@@ -6,6 +6,8 @@
 //! cargo xtask models
 //! cargo xtask train --task mnist --rho0 0.037 [--control layca] [--tensorboard DIR] ...
 //! cargo xtask tune --task mnist --rho0 0.012 --probe 0.1 | --from-run DIR | --validate STORE
+//! cargo xtask bench [--device cuda]
+//! cargo xtask selftest [--device cuda] [--epoch-timing]
 //! ```
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -18,6 +20,7 @@ mod progress;
 mod runner;
 mod sweep;
 mod tensorboard;
+mod selftest;
 mod train;
 mod tune;
 
@@ -86,6 +89,8 @@ enum Cmd {
     Bench(bench::BenchArgs),
     /// Predict each layer's final rotation from a short probe and suggest ρ(0).
     Tune(Box<tune::TuneArgs>),
+    /// Device-generic checks (PASS/FAIL per check) or `--epoch-timing` of the CIFAR tasks.
+    Selftest(selftest::SelftestArgs),
 }
 
 fn main() -> Result<()> {
@@ -124,6 +129,7 @@ fn main() -> Result<()> {
             code => std::process::exit(code),
         },
         Cmd::Tune(args) => tune::run(&args),
+        Cmd::Selftest(args) => selftest::run(&args),
     }
 }
 

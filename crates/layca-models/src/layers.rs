@@ -480,7 +480,7 @@ pub fn max_pool(xs: &Tensor, k: usize) -> Result<Tensor> {
 /// [`max_pool`] with the [`Ops`] implementation `ops` (same semantics, including the
 /// first-maximum gradient).
 pub fn max_pool_with(xs: &Tensor, k: usize, ops: Ops) -> Result<Tensor> {
-    if ops.fast_for(xs) {
+    if ops.fast_max_pool_for(xs) {
         Ok(layca_ops::max_pool2d(xs, k)?)
     } else {
         max_pool(xs, k)

@@ -16,7 +16,8 @@
 //! split over examples on rayon's global pool with per-thread scratch buffers.
 //! `cargo xtask bench` measures the whole training step against stock candle (and PyTorch).
 //!
-//! Scope: CPU tensors in `f32` or `f64` ([`supports`]). Callers keep the stock candle
+//! Scope: CPU tensors in `f32` or `f64` ([`supports`]); with the `cuda` feature, `max_pool2d`
+//! also runs on CUDA tensors (`cuda` module, [`supports_max_pool`]). Callers keep the stock candle
 //! composition as the reference path on other devices and dtypes ([`Ops`]); the tests check
 //! every op's forward and gradients against that composition and against finite differences.
 //! Errors are `candle_core::Error`s (these are candle ops), with messages naming the op.
@@ -31,6 +32,8 @@ use serde::{Deserialize, Serialize};
 mod avx512;
 mod bn;
 mod conv;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 mod eltwise;
 mod gemm;
 mod kernel;
@@ -78,9 +81,24 @@ impl Ops {
     pub fn fast_for(self, t: &Tensor) -> bool {
         self == Ops::Fast && supports(t)
     }
+
+    /// Whether [`max_pool2d`] applies to `t` under this setting ([`supports_max_pool`]).
+    pub fn fast_max_pool_for(self, t: &Tensor) -> bool {
+        self == Ops::Fast && supports_max_pool(t)
+    }
 }
 
 /// Whether the kernels of this crate can run on `t` (a CPU tensor in `f32` or `f64`).
 pub fn supports(t: &Tensor) -> bool {
     t.device().is_cpu() && matches!(t.dtype(), DType::F32 | DType::F64)
+}
+
+/// Whether [`max_pool2d`] runs on `t`: as [`supports`], plus CUDA tensors in `f32`/`f64` when
+/// built with the `cuda` feature (the kernel in `cuda_kernels.cu`).
+pub fn supports_max_pool(t: &Tensor) -> bool {
+    #[cfg(feature = "cuda")]
+    if cuda::supports(t) {
+        return true;
+    }
+    supports(t)
 }

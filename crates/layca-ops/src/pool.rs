@@ -32,6 +32,10 @@ pub fn max_pool2d(x: &Tensor, k: usize) -> Result<Tensor> {
     if k == 0 || h < k || w < k {
         bail!("layca-ops max_pool2d: window {k}x{k} does not fit the input {h}x{w}");
     }
+    #[cfg(feature = "cuda")]
+    if crate::cuda::supports(x) {
+        return crate::cuda::max_pool2d(x, n, c, h, w, k);
+    }
     contiguous(x)?.apply_op1(Cpu(MaxPool(Geom { n, c, h, w, k })))
 }
 

@@ -26,6 +26,16 @@ pub use error::{Result, TrainError};
 pub use store::{EpochRecord, RunDir, RunRecord, RunStatus, StepRecord};
 pub use task::{DatasetKind, TaskId, TaskSpec};
 
+/// The device as [`parse_device`] spells it (`cpu`, `cuda:N`, `metal:N`), as run records
+/// store it.
+pub fn device_label(device: &candle_core::Device) -> String {
+    match device.location() {
+        candle_core::DeviceLocation::Cpu => "cpu".into(),
+        candle_core::DeviceLocation::Cuda { gpu_id } => format!("cuda:{gpu_id}"),
+        candle_core::DeviceLocation::Metal { gpu_id } => format!("metal:{gpu_id}"),
+    }
+}
+
 /// Parses `cpu`, `cuda` or `cuda:N` into a candle device.
 pub fn parse_device(s: &str) -> Result<candle_core::Device> {
     match s {

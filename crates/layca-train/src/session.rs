@@ -124,6 +124,7 @@ impl<'a> Session<'a> {
             steps_per_epoch,
             status: RunStatus::Running,
             metrics: None,
+            device: Some(crate::device_label(&engine.device)),
         };
         let mut s = Session {
             engine,

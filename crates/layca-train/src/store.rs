@@ -309,6 +309,10 @@ pub struct RunRecord {
     pub status: RunStatus,
     /// Final metrics once finished.
     pub metrics: Option<FinalMetrics>,
+    /// Device of the session that last wrote this record (`cpu`, `cuda:0`; [`crate::device_label`]).
+    /// Not part of the run's identity: a run stores and resumes the same on every device.
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 /// Commit point of a checkpoint (`checkpoint.json`): the state plus the directory holding the
