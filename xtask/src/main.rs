@@ -18,9 +18,9 @@ mod figures;
 mod models;
 mod progress;
 mod runner;
+mod selftest;
 mod sweep;
 mod tensorboard;
-mod selftest;
 mod train;
 mod tune;
 
