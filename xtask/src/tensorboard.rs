@@ -66,3 +66,101 @@ pub fn write_run(run_dir: &Path, out: &Path) -> Result<Vec<PathBuf>> {
     }
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::train::{run, TrainArgs};
+    use clap::Parser;
+    use layca_monitor::tensorboard::{read_events, EventWhat, ValueKind};
+    use layca_train::store::RunDir;
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        train: TrainArgs,
+    }
+
+    /// Every (tag, step) → value of the event files under `dir` (not recursing).
+    fn scalars(dir: &Path) -> BTreeMap<(String, i64), f32> {
+        let mut out = BTreeMap::new();
+        for f in std::fs::read_dir(dir).unwrap() {
+            let p = f.unwrap().path();
+            if !p.is_file() {
+                continue;
+            }
+            for e in read_events(&std::fs::read(&p).unwrap()).unwrap() {
+                if let Some(EventWhat::Summary(s)) = e.what {
+                    for v in s.value {
+                        if let Some(ValueKind::SimpleValue(x)) = v.value {
+                            out.insert((v.tag, e.step), x);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `train --tensorboard` writes, per epoch, the losses, accuracies, learning rate and every
+    /// layer's rotation equal (as float32) to the run's `history.jsonl`, and per step the
+    /// `steps.jsonl` values.
+    #[test]
+    fn train_tensorboard_scalars_equal_the_records() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (runs, tb) = (tmp.path().join("runs"), tmp.path().join("tb"));
+        let args = [
+            "train",
+            "--task",
+            "mnist",
+            "--rho0",
+            "0.037",
+            "--epochs",
+            "2",
+            "--train-limit",
+            "1000",
+            "--record-steps",
+            "--quiet",
+            "--runs",
+            runs.to_str().unwrap(),
+            "--tensorboard",
+            tb.to_str().unwrap(),
+        ];
+        run(&Cli::try_parse_from(args).unwrap().train).unwrap();
+        let run_dir = std::fs::read_dir(&runs)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.join("run.json").is_file())
+            .unwrap();
+        let rec = layca_train::engine::read_run(&run_dir).unwrap();
+        let rd = RunDir::at(&run_dir);
+        let epochs = scalars(&tb.join(&rec.id));
+        let history = rd.read_history().unwrap();
+        assert_eq!(history.len(), 2);
+        for e in &history {
+            let s = e.epoch as i64;
+            let want = [
+                ("loss/train", e.train_loss),
+                ("accuracy/val", e.val_acc),
+                ("accuracy/test", e.test_acc),
+                ("learning_rate", e.lr),
+            ];
+            for (tag, v) in want {
+                assert_eq!(epochs[&(tag.to_string(), s)], v as f32, "{tag} epoch {s}");
+            }
+            for (name, d) in rec.layers.iter().zip(&e.rotation) {
+                assert_eq!(epochs[&(format!("rotation/{name}"), s)], *d as f32);
+            }
+        }
+        let steps = rd.read_steps().unwrap();
+        let per_step = scalars(&tb.join(&rec.id).join("steps"));
+        assert!(!steps.is_empty());
+        for s in &steps {
+            let n = s.step as i64 + 1;
+            for (name, t) in rec.layers.iter().zip(&s.rates) {
+                assert_eq!(per_step[&(format!("tan_theta/{name}"), n)], *t as f32);
+            }
+        }
+    }
+}
