@@ -62,8 +62,11 @@ show_accounting() {
   done
 }
 # A requeued job waits (BeginTime) about two minutes before it may start again: start it now.
+# Not within the second of the requeue: slurmd revoked the killed job's credential at that
+# second, and a relaunch in the same second is refused ("Job credential revoked") and fails.
 start_now() {
   while [ "$(squeue -h -j "$1" -o %t)" != PD ]; do sleep 0.2; done
+  sleep 2
   echo "+ squeue"; squeue
   run scontrol update JobId="$1" StartTime=now
 }
