@@ -439,12 +439,17 @@ fn child(
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    last_json_line(&out.stdout, "benchmark child")
+}
+
+/// The measurement a child process printed: its last line that is a JSON object.
+fn last_json_line(stdout: &[u8], who: &str) -> Result<Measurement> {
+    let stdout = String::from_utf8_lossy(stdout);
     let line = stdout
         .lines()
         .rev()
         .find(|l| l.starts_with('{'))
-        .context("benchmark child printed no result")?;
+        .with_context(|| format!("{who} printed no result"))?;
     Ok(serde_json::from_str(line)?)
 }
 
@@ -538,13 +543,7 @@ fn run_torch(
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .context("PyTorch benchmark printed no result")?;
-    let mut m: Measurement = serde_json::from_str(line)?;
+    let mut m = last_json_line(&out.stdout, "PyTorch benchmark")?;
     m.model = model.key().into();
     m.impl_ = impl_.into();
     m.device = layca_train::device_label(device);

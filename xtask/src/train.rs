@@ -4,6 +4,7 @@ use anyhow::{Context, Result};
 use layca_optim::OtherParams;
 use layca_train::config::parse_schedule;
 use layca_train::data::{load_task_data, DataSource};
+use layca_train::store::RunRecord;
 use layca_train::{ControlKind, Engine, OptimizerKind, RunConfig, RunStatus, TaskId};
 use std::path::PathBuf;
 
@@ -75,7 +76,7 @@ pub struct TrainArgs {
     pub common: Common,
 }
 
-fn parse_enum<T: serde::de::DeserializeOwned>(field: &str, s: &str) -> Result<T> {
+pub(crate) fn parse_enum<T: serde::de::DeserializeOwned>(field: &str, s: &str) -> Result<T> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
         .with_context(|| format!("invalid --{field} `{s}`"))
 }
@@ -138,18 +139,25 @@ pub fn config(a: &TrainArgs) -> Result<RunConfig> {
     Ok(cfg)
 }
 
+/// Loads `cfg`'s data as `common` says and trains (or reuses, or resumes) the run in
+/// `common.runs`; returns its record and its run directory.
+pub fn train_config(common: &Common, cfg: &RunConfig) -> Result<(RunRecord, PathBuf)> {
+    let device = layca_train::parse_device(&common.device)?;
+    let source = DataSource::from_arg(common.data_dir.as_deref());
+    let data = load_task_data(cfg.task, &source, cfg.train_limit, &device)?;
+    let mut engine = Engine::new(&common.runs, device);
+    engine.progress = !common.quiet;
+    let rec = engine.run(cfg, &data)?;
+    let dir = engine.run_dir(cfg, &data.identity).root().to_path_buf();
+    Ok((rec, dir))
+}
+
 pub fn run(a: &TrainArgs) -> Result<()> {
     let cfg = config(a)?;
-    let device = layca_train::parse_device(&a.common.device)?;
-    let source = DataSource::from_arg(a.common.data_dir.as_deref());
-    let data = load_task_data(cfg.task, &source, cfg.train_limit, &device)?;
-    let mut engine = Engine::new(&a.common.runs, device);
-    engine.progress = !a.common.quiet;
-    let rec = engine.run(&cfg, &data)?;
+    let (rec, run_dir) = train_config(&a.common, &cfg)?;
     println!("{}", serde_json::to_string_pretty(&rec)?);
     if let Some(dir) = &a.tensorboard {
-        let run_dir = engine.run_dir(&cfg, &data.identity);
-        for f in crate::tensorboard::write_run(run_dir.root(), dir)? {
+        for f in crate::tensorboard::write_run(&run_dir, dir)? {
             eprintln!("tensorboard: wrote {}", f.display());
         }
     }

@@ -3,22 +3,10 @@
 //! bad input stops with a clear message and keeps earlier results.
 use candle_core::Device;
 use layca_train::data::{load_task_data, DataSource};
-use layca_train::{ControlKind, OptimizerKind, RunConfig, RunStatus, TaskData, TaskId, TrainError};
-use std::path::Path;
-use std::sync::OnceLock;
+use layca_train::{ControlKind, OptimizerKind, RunConfig, RunStatus, TaskId, TrainError};
 
 mod common;
-use common::{cfg, engine};
-
-/// 2,000 training digits (2 steps of 1,000 per epoch) and 500 test digits.
-fn small_data() -> &'static TaskData {
-    static DATA: OnceLock<TaskData> = OnceLock::new();
-    DATA.get_or_init(|| common::mnist(2000, 0))
-}
-
-fn read(p: &Path) -> Vec<u8> {
-    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
+use common::{cfg, engine, read, small_data};
 
 #[test]
 fn killed_run_resumes_to_identical_results() {

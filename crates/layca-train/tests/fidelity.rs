@@ -3,16 +3,10 @@
 //! best-validation testing, augmentation on a CIFAR-format task.
 mod common;
 use candle_core::{Device, Tensor, D};
-use common::{engine, images, mnist};
+use common::{engine, images, small_data as digits};
 use layca_train::task::StopReason;
 use layca_train::{ControlKind, Engine, OptimizerKind, RunConfig, RunStatus, TaskData, TaskId};
 use std::path::Path;
-use std::sync::OnceLock;
-
-fn digits() -> &'static TaskData {
-    static D: OnceLock<TaskData> = OnceLock::new();
-    D.get_or_init(|| mnist(2000, 0))
-}
 
 fn norm(t: &Tensor) -> f64 {
     t.sqr()

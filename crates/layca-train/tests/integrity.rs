@@ -6,10 +6,7 @@ use common::{cfg, engine, keep_lines, mnist};
 use layca_train::{ControlKind, OptimizerKind, RunConfig, RunStatus, TaskData, TaskId};
 use std::sync::OnceLock;
 
-fn data_a() -> &'static TaskData {
-    static D: OnceLock<TaskData> = OnceLock::new();
-    D.get_or_init(|| mnist(2000, 0))
-}
+use common::small_data as data_a;
 
 fn data_b() -> &'static TaskData {
     static D: OnceLock<TaskData> = OnceLock::new();

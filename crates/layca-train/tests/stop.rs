@@ -1,22 +1,12 @@
 //! The cooperative stop flag (`Engine::stop`, raised by a signal handler in `xtask sweep run`):
 //! a run stopped mid-epoch resumes from its last epoch checkpoint to records byte-identical to
 //! an uninterrupted run's.
-use layca_train::{RunStatus, TaskData, TrainError};
-use std::path::Path;
+use layca_train::{RunStatus, TrainError};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 mod common;
-use common::{cfg, engine};
-
-fn small_data() -> &'static TaskData {
-    static DATA: OnceLock<TaskData> = OnceLock::new();
-    DATA.get_or_init(|| common::mnist(2000, 0))
-}
-
-fn read(p: &Path) -> Vec<u8> {
-    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
+use common::{cfg, engine, read, small_data};
 
 #[test]
 fn a_stopped_run_resumes_to_byte_identical_records() {

@@ -12,9 +12,8 @@ pub mod validate;
 
 use crate::Common;
 use anyhow::{bail, Context, Result};
-use layca_train::data::{load_task_data, DataSource};
 use layca_train::store::{EpochRecord, RunDir, RunRecord, StepRecord};
-use layca_train::{ControlKind, Engine, OptimizerKind, RunConfig, RunStatus, TaskId};
+use layca_train::{ControlKind, OptimizerKind, RunConfig, RunStatus, TaskId};
 use model::{Fit, Point, Prediction, Sums};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -319,11 +318,6 @@ pub fn train_command(cfg: &RunConfig, rho: f64, alpha: f64) -> String {
     c
 }
 
-fn parse_enum<T: serde::de::DeserializeOwned>(field: &str, s: &str) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .with_context(|| format!("invalid --{field} `{s}`"))
-}
-
 /// The full run's configuration from the command line.
 fn full_config(a: &TuneArgs) -> Result<RunConfig> {
     let task = TaskId::parse(
@@ -333,7 +327,7 @@ fn full_config(a: &TuneArgs) -> Result<RunConfig> {
     )?;
     let rho0 = a.rho0.context("--rho0 is needed for a probe run")?;
     let mut cfg = RunConfig::layca(task, rho0);
-    cfg.optimizer = parse_enum::<OptimizerKind>("optimizer", &a.optimizer)?;
+    cfg.optimizer = crate::train::parse_enum::<OptimizerKind>("optimizer", &a.optimizer)?;
     cfg.control = match a.control.as_str() {
         "layca" => ControlKind::Layca,
         "none" => ControlKind::None,
@@ -364,13 +358,8 @@ fn train_probe(a: &TuneArgs, full: &RunConfig, frac: f64) -> Result<RunView> {
     probe.epochs = Some(epochs);
     probe.stopping = false;
     probe.record_steps = true;
-    let device = layca_train::parse_device(&a.common.device)?;
-    let source = DataSource::from_arg(a.common.data_dir.as_deref());
-    let data = load_task_data(probe.task, &source, probe.train_limit, &device)?;
-    let mut engine = Engine::new(&a.common.runs, device);
-    engine.progress = !a.common.quiet;
-    engine.run(&probe, &data)?;
-    let mut view = RunView::read(engine.run_dir(&probe, &data.identity).root())?;
+    let (_, dir) = crate::train::train_config(&a.common, &probe)?;
+    let mut view = RunView::read(&dir)?;
     view.record.config = full.clone();
     Ok(view)
 }

@@ -5,6 +5,7 @@ use layca_core::Schedule;
 use layca_data::{Dataset, Normalizer, TensorDataset};
 use layca_train::{Engine, RunConfig, TaskData, TaskId};
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// `n` images of `ds` from `start`.
 pub fn slice(ds: &Dataset, start: usize, n: usize) -> Dataset {
@@ -103,4 +104,16 @@ pub fn keep_lines(p: &Path, n: usize) {
     let text = std::fs::read_to_string(p).unwrap();
     let kept: Vec<&str> = text.lines().take(n).collect();
     std::fs::write(p, kept.join("\n") + "\n").unwrap();
+}
+
+/// 2,000 training digits (2 steps of 1,000 per epoch) and 500 test digits, loaded once per test
+/// binary.
+pub fn small_data() -> &'static TaskData {
+    static DATA: OnceLock<TaskData> = OnceLock::new();
+    DATA.get_or_init(|| mnist(2000, 0))
+}
+
+/// The bytes of `p`, naming the file if it cannot be read.
+pub fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
