@@ -13,6 +13,12 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+/// The process allocator: mimalloc. glibc malloc returns freed multi-megabyte tensors to the
+/// kernel and zeroes fresh pages on every step (page faults), which made the MLP training
+/// step 1.6× slower (see docs/bench/profile.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench;
 mod figures;
 mod models;
