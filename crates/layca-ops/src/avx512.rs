@@ -89,7 +89,9 @@ unsafe fn nn_packing(
     accumulate: bool,
     pack_a: bool,
 ) {
-    let pack_b = m > MR;
+    // Rows at most a panel apart (a channels-last view with row stride c ≤ 64) are already
+    // compact: the block spans no more memory than its packed copy.
+    let pack_b = m > MR && ldb > NR;
     PACK.with(|bufs| {
         let (bbuf, abuf) = &mut *bufs.borrow_mut();
         let kc_max = kc_block();
@@ -143,14 +145,7 @@ unsafe fn nn_packing(
                         ldc,
                         accumulate: accumulate || k0 > 0,
                     };
-                    match mr {
-                        6 => tile::<6>(&t),
-                        5 => tile::<5>(&t),
-                        4 => tile::<4>(&t),
-                        3 => tile::<3>(&t),
-                        2 => tile::<2>(&t),
-                        _ => tile::<1>(&t),
-                    }
+                    dispatch_tile(mr, &t);
                     i += mr;
                 }
                 j += NR;
@@ -249,30 +244,58 @@ fn lane_mask(nw: usize, v: usize) -> __mmask16 {
     }
 }
 
+/// Runs the register tile of `mr` rows (1 to 6) and as many 16-lane vectors as the tile's
+/// columns need: a narrow panel (the 48 columns of a 16-channel kernel-gradient row, the tail
+/// of a 784-wide dense layer) does not spend FMAs on lanes that are all masked off.
+///
+/// # Safety
+/// As [`tile`].
 #[target_feature(enable = "avx512f")]
-unsafe fn tile<const MR: usize>(t: &Tile) {
-    let masks = [
-        lane_mask(t.nw, 0),
-        lane_mask(t.nw, 1),
-        lane_mask(t.nw, 2),
-        lane_mask(t.nw, 3),
-    ];
-    let mut acc = [[_mm512_setzero_ps(); 4]; MR];
+unsafe fn dispatch_tile(mr: usize, t: &Tile) {
+    macro_rules! rows {
+        ($nv:literal) => {
+            match mr {
+                6 => tile::<6, $nv>(t),
+                5 => tile::<5, $nv>(t),
+                4 => tile::<4, $nv>(t),
+                3 => tile::<3, $nv>(t),
+                2 => tile::<2, $nv>(t),
+                _ => tile::<1, $nv>(t),
+            }
+        };
+    }
+    match t.nw.div_ceil(16) {
+        4 => rows!(4),
+        3 => rows!(3),
+        2 => rows!(2),
+        _ => rows!(1),
+    }
+}
+
+/// `MR` rows × `NV` vectors (`NV·16 ≥ nw`) of C from one reduction block.
+///
+/// # Safety
+/// `avx512f` must be available and the tile's views must lie in their allocations.
+#[target_feature(enable = "avx512f")]
+unsafe fn tile<const MR: usize, const NV: usize>(t: &Tile) {
+    let mut masks = [0 as __mmask16; NV];
+    for (v, m) in masks.iter_mut().enumerate() {
+        *m = lane_mask(t.nw, v);
+    }
+    let mut acc = [[_mm512_setzero_ps(); NV]; MR];
     let bp = t.b;
     let ap = t.a;
-    if t.nw == 64 {
+    if t.nw == NV * 16 {
         for p in 0..t.k {
             let row = bp.add(p * t.ldb);
-            let bv = [
-                _mm512_loadu_ps(row),
-                _mm512_loadu_ps(row.add(16)),
-                _mm512_loadu_ps(row.add(32)),
-                _mm512_loadu_ps(row.add(48)),
-            ];
+            let mut bv = [_mm512_setzero_ps(); NV];
+            for (v, b) in bv.iter_mut().enumerate() {
+                *b = _mm512_loadu_ps(row.add(16 * v));
+            }
             let ak = ap.add(p * t.acs);
             for (r, accr) in acc.iter_mut().enumerate() {
                 let av = _mm512_set1_ps(*ak.add(r * t.ars));
-                for v in 0..4 {
+                for v in 0..NV {
                     accr[v] = _mm512_fmadd_ps(av, bv[v], accr[v]);
                 }
             }
@@ -280,16 +303,14 @@ unsafe fn tile<const MR: usize>(t: &Tile) {
     } else {
         for p in 0..t.k {
             let row = bp.add(p * t.ldb);
-            let bv = [
-                _mm512_maskz_loadu_ps(masks[0], row),
-                _mm512_maskz_loadu_ps(masks[1], row.add(16)),
-                _mm512_maskz_loadu_ps(masks[2], row.add(32)),
-                _mm512_maskz_loadu_ps(masks[3], row.add(48)),
-            ];
+            let mut bv = [_mm512_setzero_ps(); NV];
+            for (v, b) in bv.iter_mut().enumerate() {
+                *b = _mm512_maskz_loadu_ps(masks[v], row.add(16 * v));
+            }
             let ak = ap.add(p * t.acs);
             for (r, accr) in acc.iter_mut().enumerate() {
                 let av = _mm512_set1_ps(*ak.add(r * t.ars));
-                for v in 0..4 {
+                for v in 0..NV {
                     accr[v] = _mm512_fmadd_ps(av, bv[v], accr[v]);
                 }
             }
@@ -297,7 +318,7 @@ unsafe fn tile<const MR: usize>(t: &Tile) {
     }
     for (r, accr) in acc.iter().enumerate() {
         let crow = t.c.add((t.i + r) * t.ldc + t.j);
-        for v in 0..4 {
+        for v in 0..NV {
             if masks[v] == 0 {
                 continue;
             }

@@ -40,29 +40,29 @@ impl Conv2dParams {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Geom {
-    n: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    o: usize,
-    kh: usize,
-    kw: usize,
-    stride: usize,
-    pt: usize,
-    pl: usize,
-    ho: usize,
-    wo: usize,
+pub(crate) struct Geom {
+    pub(crate) n: usize,
+    pub(crate) c: usize,
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) o: usize,
+    pub(crate) kh: usize,
+    pub(crate) kw: usize,
+    pub(crate) stride: usize,
+    pub(crate) pt: usize,
+    pub(crate) pl: usize,
+    pub(crate) ho: usize,
+    pub(crate) wo: usize,
 }
 
 impl Geom {
-    fn k(&self) -> usize {
+    pub(crate) fn k(&self) -> usize {
         self.c * self.kh * self.kw
     }
-    fn p(&self) -> usize {
+    pub(crate) fn p(&self) -> usize {
         self.ho * self.wo
     }
-    fn in_len(&self) -> usize {
+    pub(crate) fn in_len(&self) -> usize {
         self.c * self.h * self.w
     }
     /// 1×1, stride 1, no padding: im2col is the identity.
@@ -117,7 +117,7 @@ pub fn conv2d(x: &Tensor, w: &Tensor, p: Conv2dParams) -> Result<Tensor> {
 /// Stride 1 with an output as wide as the input (TF "same", or WRN's pad-1 valid conv):
 /// every im2col row is the input plane shifted by one flat offset, so it is built with one
 /// contiguous copy plus zeroed borders instead of one copy per output row.
-fn flat_shift(g: &Geom) -> bool {
+pub(crate) fn flat_shift(g: &Geom) -> bool {
     g.stride == 1 && g.wo == g.w
 }
 
@@ -308,7 +308,7 @@ fn col2im<T: Real>(col: &mut [T], g: &Geom, dxn: &mut [T], ld: usize, off: usize
 
 /// Parallelism of the per-group GEMMs: threads work on different examples unless the batch
 /// is smaller than the thread count.
-fn inner_par(n: usize) -> Parallelism {
+pub(crate) fn inner_par(n: usize) -> Parallelism {
     if n < threads() {
         solo()
     } else {
@@ -355,7 +355,7 @@ fn gather<T: Real>(src: &[T], grp: &mut [T], o: usize, p: usize, nb: usize) {
     }
 }
 
-fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
+pub(crate) fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
     let (k, p) = (g.k(), g.p());
     let mut y = vec![T::zero(); g.n * g.o * p];
     let per = chunk_len(g.n);
@@ -407,6 +407,9 @@ fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
 }
 
 fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Vec<T> {
+    if let Some(gt) = crate::conv_bwd::transposed(g) {
+        return crate::conv_bwd::input_grad_transposed(dy, w, g, &gt);
+    }
     let (k, p) = (g.k(), g.p());
     let mut dx = vec![T::zero(); g.n * g.in_len()];
     let per = chunk_len(g.n);
@@ -468,6 +471,9 @@ fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Vec<T> {
 }
 
 fn backward_kernel<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
+    if crate::conv_bwd::shifted_wins(g) {
+        return crate::conv_bwd::kernel_grad_shifted(x, dy, g);
+    }
     let (k, p) = (g.k(), g.p());
     let per = chunk_len(g.n);
     let par = inner_par(g.n);

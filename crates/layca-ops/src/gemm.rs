@@ -209,6 +209,11 @@ fn choose<T: Real>(lhs: Mat<'_, T>, rhs: Mat<'_, T>, m: usize, n: usize, k: usiz
             if rhs.cs == 1 && lhs.cs == 1 && k <= 4096 && !reduction_heavy {
                 return Backend::SimdNn;
             }
+            // Both contiguous along a long reduction (the stride-1 conv kernel gradient from
+            // shifted channels-last views, `conv_bwd`): the tiles store C once per block.
+            if rhs.cs == 1 && lhs.cs == 1 && reduction_heavy && n >= 16 {
+                return Backend::SimdNn;
+            }
             // Transposed A (conv input gradient Wᵀ·dY): still fine when A is small.
             if rhs.cs == 1 && k <= 4096 && !reduction_heavy && m * k <= 1 << 20 {
                 return Backend::SimdNn;

@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 mod avx512;
 mod bn;
 mod conv;
+mod conv_bwd;
 #[cfg(feature = "cuda")]
 pub mod cuda;
 mod eltwise;
