@@ -282,6 +282,10 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// Every process, in the order run.
     pub runs: Vec<Measurement>,
+    /// The CPU GEMM kernels of the `layca-ops` processes ([`layca_ops::cpu_gemm`]; older
+    /// results: empty).
+    #[serde(default)]
+    pub cpu_gemm: String,
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -666,7 +670,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         repeats: args.repeats,
         rows,
         runs,
+        cpu_gemm: layca_ops::cpu_gemm(),
     };
+    tracing::info!("layca-ops GEMMs: {}", report.cpu_gemm);
     print_table(&report, &args.models, torch);
     layca_train::store::write_json_atomic(&args.out, &report)
         .with_context(|| format!("writing {}", args.out.display()))?;

@@ -80,9 +80,10 @@ pub(crate) fn input_grad_transposed<T: Real>(dy: &[T], w: &[T], g: &Geom, gt: &G
 /// geometry, with product rows (`kw·c`) at least 32 wide. Measured (1 thread, batch 128, 3×3
 /// same): 16 channels at 32×32 6.46 ms vs 7.51 for im2col + GEMM, 32 at 16×16 4.64 vs 9.18,
 /// 64 at 8×8 5.31 vs 5.40, 8 at 16×16 0.56 vs 0.58; with 4 channels (12-wide rows) 1.18 vs
-/// 0.78.
+/// 0.78. With MKL loaded (feature `mkl`), inputs of 64 channels or more take im2col + MKL
+/// instead (64 at 8×8: its product runs at 184 GFLOP/s against the tiles' 130).
 pub(crate) fn shifted_wins(g: &Geom) -> bool {
-    crate::conv::flat_shift(g) && g.kw * g.c >= 32
+    crate::conv::flat_shift(g) && g.kw * g.c >= 32 && (g.c < 64 || !crate::gemm::mkl_loaded())
 }
 
 /// Zero-padded channels-last planes of [`kernel_grad_shifted`]: `hp × wp` positions per

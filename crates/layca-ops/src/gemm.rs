@@ -137,6 +137,17 @@ pub(crate) fn matmul<T: Real>(
                     dst_rs,
                     accumulate,
                 ),
+                #[cfg(feature = "mkl")]
+                Backend::Mkl => crate::mkl::get().expect("chosen only when loaded").sgemm(
+                    rows,
+                    n,
+                    k,
+                    (a as *const f32, lhs.rs, lhs.cs),
+                    (rhs.data.as_ptr() as *const f32, rhs.rs, rhs.cs),
+                    dst.as_mut_ptr() as *mut f32,
+                    dst_rs,
+                    accumulate,
+                ),
                 _ => T::mm(
                     rows,
                     k,
@@ -172,6 +183,18 @@ pub(crate) fn matmul<T: Real>(
     }
 }
 
+/// Whether MKL's sgemm is loaded and takes the f32 products it suits (feature `mkl`).
+pub(crate) fn mkl_loaded() -> bool {
+    #[cfg(feature = "mkl")]
+    {
+        crate::mkl::get().is_some()
+    }
+    #[cfg(not(feature = "mkl"))]
+    {
+        false
+    }
+}
+
 /// GEMM back ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -185,6 +208,9 @@ enum Backend {
     Mm,
     /// The `gemm` crate.
     Gemm,
+    /// MKL's `cblas_sgemm` (feature `mkl`, large f32 products).
+    #[cfg(feature = "mkl")]
+    Mkl,
 }
 
 /// Picks the back end by operand layout and shape (measurements, 1 thread, AVX-512 Xeon at
@@ -201,6 +227,12 @@ enum Backend {
 /// | MLP kernel gradient 784×784×2048 (Aᵀ) | 24 | 50 | 34 |
 fn choose<T: Real>(lhs: Mat<'_, T>, rhs: Mat<'_, T>, m: usize, n: usize, k: usize) -> Backend {
     let reduction_heavy = k > m && k > n;
+    #[cfg(feature = "mkl")]
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
+        && crate::mkl::suits((lhs.rs, lhs.cs), (rhs.rs, rhs.cs), m, n, k)
+    {
+        return Backend::Mkl;
+    }
     #[cfg(target_arch = "x86_64")]
     {
         use std::any::TypeId;

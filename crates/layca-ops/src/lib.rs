@@ -39,6 +39,8 @@ mod eltwise;
 mod gemm;
 mod kernel;
 mod linear;
+#[cfg(feature = "mkl")]
+mod mkl;
 mod pool;
 mod util;
 
@@ -66,6 +68,31 @@ pub fn avx512_in_use() -> bool {
         false
     }
 }
+
+/// The CPU GEMM kernels of this process, in words (for logs and benchmark records): the
+/// register-tile AVX-512 kernels or the packed fallbacks, and with the `mkl` feature MKL's
+/// version (or why it could not be loaded).
+pub fn cpu_gemm() -> String {
+    let own = if avx512_in_use() {
+        "layca-ops AVX-512 tiles"
+    } else {
+        "matrixmultiply/gemm (no AVX-512)"
+    };
+    #[cfg(feature = "mkl")]
+    {
+        match mkl::status() {
+            Ok(v) => format!("MKL sgemm (sequential) for f32 products ≥ 8×64×64 [{v}], else {own}"),
+            Err(e) => format!("{own} (feature mkl: {e})"),
+        }
+    }
+    #[cfg(not(feature = "mkl"))]
+    {
+        own.to_string()
+    }
+}
+
+#[cfg(feature = "mkl")]
+pub use mkl::MKL_LIB_ENV;
 
 /// Which implementation a model's layers use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
