@@ -13,11 +13,28 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-/// The process allocator: mimalloc. glibc malloc returns freed multi-megabyte tensors to the
-/// kernel and zeroes fresh pages on every step (page faults), which made the MLP training
-/// step 1.6× slower (see docs/bench/profile.md).
+/// The process allocator: mimalloc, told to keep freed memory ([`keep_freed_memory`]).
+/// glibc malloc hands every freed multi-megabyte tensor back to the kernel and faults in
+/// fresh zeroed pages for the next one, on every step: the MLP step took 1.6× as long
+/// (docs/bench/profile.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `mi_option_purge_delay`: index 15 of mimalloc v3's `mi_option_e` (the version
+/// libmimalloc-sys 0.1.49 builds; it names no constant for this option).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Training frees and reallocates the same tensor sizes every step: with mimalloc's default
+/// (purge freed pages after 10 ms) the kernel still zeroes fresh huge pages for them
+/// (`clear_page_erms` was 22 % of a ResNet-32 step under `perf`). Never purging keeps the
+/// pages; the resident set stays the step's peak. `MIMALLOC_PURGE_DELAY` in the environment
+/// still wins.
+fn keep_freed_memory() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets a process-wide allocator option; no allocation state is touched.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    }
+}
 
 mod bench;
 mod figures;
@@ -100,6 +117,7 @@ enum Cmd {
 }
 
 fn main() -> Result<()> {
+    keep_freed_memory();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -163,4 +181,22 @@ pub fn write_bytes(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
 pub fn write_json<T: serde::Serialize>(path: &std::path::Path, value: &T) -> Result<()> {
     layca_train::store::write_json_atomic(path, value)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod allocator_tests {
+    /// [`super::keep_freed_memory`] sets option 15 to -1. That index is `purge_delay`:
+    /// `MIMALLOC_VERBOSE=1` lists the options in enum order, and the 16th is 'purge_delay'
+    /// (checked for libmimalloc-sys 0.1.49; re-check when upgrading).
+    #[test]
+    fn purge_delay_is_set_to_never() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            println!("SKIPPED purge_delay_is_set_to_never: MIMALLOC_PURGE_DELAY is set");
+            return;
+        }
+        super::keep_freed_memory();
+        // SAFETY: reads an allocator option.
+        let v = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
+        assert_eq!(v, -1);
+    }
 }
