@@ -559,8 +559,10 @@ impl Dropout {
         }
     }
 
-    /// Applies dropout in train mode, identity otherwise.
-    pub fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+    /// Applies dropout in train mode, identity otherwise. On the fast path (CPU, f32/f64) the
+    /// mask is applied by one fused op ([`layca_ops::dropout_masked`]), bit-identical to the
+    /// stock composition (same mask stream, same products).
+    pub fn forward_t(&self, xs: &Tensor, train: bool, ops: Ops) -> Result<Tensor> {
         if !train || self.rate == 0.0 {
             return Ok(xs.clone());
         }
@@ -584,6 +586,13 @@ impl Dropout {
             .chunks_exact(2)
             .map(|c| u8::from(u32::from(u16::from_le_bytes([c[0], c[1]])) < threshold))
             .collect();
+        if ops.fast_for(xs) {
+            return Ok(layca_ops::dropout_masked(
+                xs,
+                std::sync::Arc::new(mask),
+                1.0 / keep,
+            )?);
+        }
         let mask = Tensor::from_vec(mask, xs.shape(), xs.device())?
             .to_dtype(xs.dtype())?
             .affine(1.0 / keep, 0.0)?;

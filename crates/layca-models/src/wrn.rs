@@ -42,7 +42,7 @@ impl PreActBlock {
         let y = self
             .bn2
             .forward_act(&y, train, BnActivation::ReluAfter, ops)?;
-        let y = dropout.forward_t(&y, train)?;
+        let y = dropout.forward_t(&y, train, ops)?;
         let y = conv_pad1(&self.conv2, &y, ops)?;
         let s = match &self.shortcut {
             Some(c) => c.forward_with(xs, ops)?,

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use super::util::{input, scalar};
 use crate::init::Init;
 use crate::layers::{
-    avg_pool, max_pool, same_padding, BatchNorm, BnConfig, Conv2d, Dropout, Padding,
+    avg_pool, max_pool, same_padding, BatchNorm, BnConfig, Conv2d, Dropout, Ops, Padding,
 };
 
 #[test]
@@ -208,16 +208,78 @@ fn dropout_rate_scaling_and_seed() {
     let dev = Device::Cpu;
     let d = Dropout::new(0.3, 1, &dev);
     let x = Tensor::ones(100_000, DType::F32, &dev).unwrap();
-    let y: Vec<f32> = d.forward_t(&x, true).unwrap().to_vec1().unwrap();
+    let y: Vec<f32> = d
+        .forward_t(&x, true, Ops::Stock)
+        .unwrap()
+        .to_vec1()
+        .unwrap();
     let kept = y.iter().filter(|v| **v != 0.0).count() as f64 / y.len() as f64;
     assert!((kept - 0.7).abs() < 0.01, "{kept}");
     assert!(y.iter().all(|v| *v == 0.0 || (*v - 1.0 / 0.7).abs() < 1e-6));
     // Same seed → same mask; eval is the identity.
     d.set_seed(42);
-    let a: Vec<f32> = d.forward_t(&x, true).unwrap().to_vec1().unwrap();
+    let a: Vec<f32> = d
+        .forward_t(&x, true, Ops::Stock)
+        .unwrap()
+        .to_vec1()
+        .unwrap();
     d.set_seed(42);
-    let b: Vec<f32> = d.forward_t(&x, true).unwrap().to_vec1().unwrap();
+    let b: Vec<f32> = d
+        .forward_t(&x, true, Ops::Stock)
+        .unwrap()
+        .to_vec1()
+        .unwrap();
     assert_eq!(a, b);
-    let e: Vec<f32> = d.forward_t(&x, false).unwrap().to_vec1().unwrap();
+    let e: Vec<f32> = d
+        .forward_t(&x, false, Ops::Stock)
+        .unwrap()
+        .to_vec1()
+        .unwrap();
     assert!(e.iter().all(|v| *v == 1.0));
+}
+
+/// The fused dropout (fast path) draws the same mask and gives the same bits as the stock
+/// composition, forward and backward, in f32 and f64 (negative inputs: dropped ones are −0).
+#[test]
+fn fused_dropout_is_bit_identical_to_stock() {
+    let dev = Device::Cpu;
+    for dt in [DType::F32, DType::F64] {
+        let x = Var::from_tensor(
+            &Tensor::randn(0f32, 1.0, (4, 3, 17, 9), &dev)
+                .unwrap()
+                .to_dtype(dt)
+                .unwrap(),
+        )
+        .unwrap();
+        let probe = Tensor::randn(0f32, 1.0, (4, 3, 17, 9), &dev)
+            .unwrap()
+            .to_dtype(dt)
+            .unwrap();
+        let run = |ops: Ops| {
+            let d = Dropout::new(0.3, 7, &dev);
+            let y = d.forward_t(x.as_tensor(), true, ops).unwrap();
+            let g = y
+                .mul(&probe)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            let gx = g.get(x.as_tensor()).unwrap().flatten_all().unwrap();
+            let y = y.flatten_all().unwrap();
+            let bits = |t: &Tensor| -> Vec<u64> {
+                let t = t.to_dtype(DType::F64).unwrap();
+                t.to_vec1::<f64>()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect()
+            };
+            (bits(&y), bits(&gx))
+        };
+        let (fast, stock) = (run(Ops::Fast), run(Ops::Stock));
+        assert_eq!(fast.0, stock.0, "{dt:?} forward");
+        assert_eq!(fast.1, stock.1, "{dt:?} backward");
+        assert!(fast.0.iter().any(|&b| f64::from_bits(b) == 0.0));
+    }
 }
