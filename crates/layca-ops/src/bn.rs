@@ -6,13 +6,14 @@
 //! `Σ dz` and `Σ dz·(x − μ)`, one for `dx`. Work is split over examples, with per-thread
 //! partial sums.
 
+use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex};
 
 use candle_core::{bail, DType, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use crate::kernel::{Cpu, Kernel3};
-use crate::util::{chunk_len, contiguous, relu, tensor_slice, Real};
+use crate::util::{chunk_len, contiguous, relu, tensor_slice, uninit_output, Real};
 
 /// Where a ReLU is fused with the normalisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,32 +274,47 @@ fn forward_k<T: Real, const A: u8>(
     let shift: Vec<T> = (0..d.c)
         .map(|c| T::of(beta[c].f() - mean[c] * gamma[c].f() * invstd[c]))
         .collect();
-    let mut y = vec![T::zero(); x.len()];
-    let per = chunk_len(d.n);
-    y.par_chunks_mut(per * d.c * s)
-        .enumerate()
-        .for_each(|(ci, ych)| {
-            let base = ci * per * d.c * s;
-            if s == 1 {
-                for (yrow, xrow) in ych.chunks_mut(d.c).zip(x[base..].chunks(d.c)) {
-                    for (((o, &v), &a), &b) in yrow.iter_mut().zip(xrow).zip(&scale).zip(&shift) {
-                        let z = pre::<T, A>(v) * a + b;
-                        *o = if A == RELU_AFTER { relu(z) } else { z };
+    let y = affine_out::<T, A>(x, &scale, &shift, d);
+    (y, Saved { mean, var, invstd })
+}
+
+/// The forward output `act(scale[c]·x' + shift[c])`, split over examples like the sums.
+fn affine_out<T: Real, const A: u8>(x: &[T], scale: &[T], shift: &[T], d: Dims) -> Vec<T> {
+    let (s, per) = (d.s, chunk_len(d.n));
+    assert_eq!(x.len(), d.n * d.c * s, "layca-ops batch_norm: input length");
+    let out = |v: T, a: T, b: T| {
+        let z = pre::<T, A>(v) * a + b;
+        if A == RELU_AFTER {
+            relu(z)
+        } else {
+            z
+        }
+    };
+    let fill = |y: &mut [MaybeUninit<T>]| {
+        y.par_chunks_mut(per * d.c * s)
+            .enumerate()
+            .for_each(|(ci, ych)| {
+                let xch = &x[ci * per * d.c * s..][..ych.len()];
+                if s == 1 {
+                    for (yrow, xrow) in ych.chunks_mut(d.c).zip(xch.chunks(d.c)) {
+                        for (((o, &v), &a), &b) in yrow.iter_mut().zip(xrow).zip(scale).zip(shift) {
+                            o.write(out(v, a, b));
+                        }
+                    }
+                    return;
+                }
+                for (r, (yrun, xrun)) in ych.chunks_mut(s).zip(xch.chunks(s)).enumerate() {
+                    let (a, b) = (scale[r % d.c], shift[r % d.c]);
+                    for (o, &v) in yrun.iter_mut().zip(xrun) {
+                        o.write(out(v, a, b));
                     }
                 }
-                return;
-            }
-            for (r, yrun) in ych.chunks_mut(s).enumerate() {
-                let c = r % d.c;
-                let xrun = &x[base + r * s..base + (r + 1) * s];
-                let (a, b) = (scale[c], shift[c]);
-                for (o, &v) in yrun.iter_mut().zip(xrun) {
-                    let z = pre::<T, A>(v) * a + b;
-                    *o = if A == RELU_AFTER { relu(z) } else { z };
-                }
-            }
-        });
-    (y, Saved { mean, var, invstd })
+            });
+    };
+    // SAFETY: each output chunk is paired with the input chunk of the same length (`x` is as
+    // long as the output), split into rows of `C` (runs of `S`) that pair up element by
+    // element with the input and, for rows, with the `C` scales and shifts.
+    unsafe { uninit_output(x.len(), fill) }
 }
 
 #[allow(clippy::type_complexity)]
@@ -381,59 +397,95 @@ fn backward_k<T: Real, const A: u8>(
     let w: Vec<f64> = (0..d.c)
         .map(|c| u[c] * sv.mean[c] - a[c] * sdy[c] / m)
         .collect();
-    let mut dx = vec![T::zero(); x.len()];
-    let per = chunk_len(d.n);
-    dx.par_chunks_mut(per * d.c * s)
-        .enumerate()
-        .for_each(|(ci, ch)| {
-            let base = ci * per * d.c * s;
-            if s == 1 {
-                let (at, ut, wt): (Vec<T>, Vec<T>, Vec<T>) = (
-                    a.iter().map(|&v| T::of(v)).collect(),
-                    u.iter().map(|&v| T::of(v)).collect(),
-                    w.iter().map(|&v| T::of(v)).collect(),
-                );
-                for (k, row) in ch.chunks_mut(d.c).enumerate() {
-                    let o = base + k * d.c;
-                    let (xr, yr, gr) = (&x[o..o + d.c], &y[o..o + d.c], &dy[o..o + d.c]);
-                    let it = row
-                        .iter_mut()
-                        .zip(xr)
-                        .zip(yr)
-                        .zip(gr)
-                        .zip(&at)
-                        .zip(&ut)
-                        .zip(&wt);
-                    for ((((((out, &xv), &yv), &g), &ac), &uc), &wc) in it {
-                        let v = ac * dz::<T, A>(yv, g) - uc * pre::<T, A>(xv) + wc;
-                        *out = if A == RELU_BEFORE && xv <= T::zero() {
-                            T::zero()
-                        } else {
-                            v
-                        };
-                    }
-                }
-                return;
-            }
-            for (r, run) in ch.chunks_mut(s).enumerate() {
-                let c = r % d.c;
-                let o = base + r * s;
-                let (xr, yr, gr) = (&x[o..o + s], &y[o..o + s], &dy[o..o + s]);
-                let (ac, uc, wc) = (T::of(a[c]), T::of(u[c]), T::of(w[c]));
-                for (k, out) in run.iter_mut().enumerate() {
-                    let xv = xr[k];
-                    let g = ac * dz::<T, A>(yr[k], gr[k]) - uc * pre::<T, A>(xv) + wc;
-                    *out = if A == RELU_BEFORE && xv <= T::zero() {
-                        T::zero()
-                    } else {
-                        g
-                    };
-                }
-            }
-        });
+    let pass = DxPass {
+        x,
+        y,
+        dy,
+        coef: [&a, &u, &w],
+    };
+    let dx = pass.run::<A>(d);
     let dgamma = (0..d.c).map(|c| T::of(sdx[c] * sv.invstd[c])).collect();
     let dbeta = sdy.iter().map(|&v| T::of(v)).collect();
     (dx, dgamma, dbeta)
+}
+
+/// The operands of the `dx` pass: `x`, `y`, `dy` and the per-channel coefficients of
+/// `dx = a·dz − u·x' + w` (0 where a ReLU before the BN was off).
+struct DxPass<'a, T> {
+    x: &'a [T],
+    y: &'a [T],
+    dy: &'a [T],
+    coef: [&'a [f64]; 3],
+}
+
+impl<T: Real> DxPass<'_, T> {
+    #[inline(always)]
+    fn value<const A: u8>(xv: T, yv: T, g: T, [ac, uc, wc]: [T; 3]) -> T {
+        if A == RELU_BEFORE && xv <= T::zero() {
+            T::zero()
+        } else {
+            ac * dz::<T, A>(yv, g) - uc * pre::<T, A>(xv) + wc
+        }
+    }
+
+    /// `(N, C)` inputs: rows of `C` starting at element `base`.
+    fn rows<const A: u8>(&self, out: &mut [MaybeUninit<T>], base: usize, c: usize) {
+        let [at, ut, wt] = self
+            .coef
+            .map(|v| v.iter().map(|&v| T::of(v)).collect::<Vec<T>>());
+        for (k, row) in out.chunks_mut(c).enumerate() {
+            let o = base + k * c;
+            let (xr, yr, gr) = (&self.x[o..o + c], &self.y[o..o + c], &self.dy[o..o + c]);
+            let it = row
+                .iter_mut()
+                .zip(xr)
+                .zip(yr)
+                .zip(gr)
+                .zip(&at)
+                .zip(&ut)
+                .zip(&wt);
+            for ((((((out, &xv), &yv), &g), &ac), &uc), &wc) in it {
+                out.write(Self::value::<A>(xv, yv, g, [ac, uc, wc]));
+            }
+        }
+    }
+
+    /// `(N, C, H, W)` inputs: runs of `S` (one example and channel) starting at `base`.
+    fn runs<const A: u8>(&self, out: &mut [MaybeUninit<T>], base: usize, d: Dims) {
+        let s = d.s;
+        for (r, run) in out.chunks_mut(s).enumerate() {
+            let c = r % d.c;
+            let o = base + r * s;
+            let (xr, yr, gr) = (&self.x[o..o + s], &self.y[o..o + s], &self.dy[o..o + s]);
+            let k = self.coef.map(|v| T::of(v[c]));
+            for (i, out) in run.iter_mut().enumerate() {
+                out.write(Self::value::<A>(xr[i], yr[i], gr[i], k));
+            }
+        }
+    }
+
+    /// The whole `dx`, split over examples like the sums.
+    fn run<const A: u8>(&self, d: Dims) -> Vec<T> {
+        let len = d.n * d.c * d.s;
+        assert!(
+            [self.x.len(), self.y.len(), self.dy.len()] == [len; 3],
+            "layca-ops batch_norm: operand lengths"
+        );
+        let per = chunk_len(d.n) * d.c * d.s;
+        let fill = |dx: &mut [MaybeUninit<T>]| {
+            dx.par_chunks_mut(per).enumerate().for_each(|(ci, ch)| {
+                if d.s == 1 {
+                    self.rows::<A>(ch, ci * per, d.c)
+                } else {
+                    self.runs::<A>(ch, ci * per, d)
+                }
+            });
+        };
+        // SAFETY: the output chunks hold whole rows of `C` (runs of `S`), and `rows`/`runs`
+        // write every element of each (the operand slices and coefficients they zip with
+        // are as long as a row; run elements are indexed and bounds-checked).
+        unsafe { uninit_output(len, fill) }
+    }
 }
 
 impl BnOp {

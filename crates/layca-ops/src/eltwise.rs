@@ -1,10 +1,12 @@
 //! `relu(a + b)` in one pass (the residual join of a ResNet block), with its backward.
 
+use std::mem::MaybeUninit;
+
 use candle_core::{bail, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use crate::kernel::{Cpu, Kernel2};
-use crate::util::{contiguous, relu, Real};
+use crate::util::{contiguous, relu, uninit_output, Real};
 
 /// Elements per parallel task.
 const GRAIN: usize = 1 << 15;
@@ -63,13 +65,21 @@ impl Kernel2 for ReluMask {
 
 /// `f(a[i], b[i])` for every element, in parallel chunks of [`GRAIN`].
 fn zip_map<T: Real>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
-    let mut out = vec![T::zero(); a.len()];
-    out.par_chunks_mut(GRAIN)
-        .zip(a.par_chunks(GRAIN).zip(b.par_chunks(GRAIN)))
-        .for_each(|(o, (a, b))| {
-            for ((o, &u), &v) in o.iter_mut().zip(a).zip(b) {
-                *o = f(u, v);
-            }
-        });
-    out
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "layca-ops zip_map: operand lengths differ"
+    );
+    let fill = |out: &mut [MaybeUninit<T>]| {
+        out.par_chunks_mut(GRAIN)
+            .zip(a.par_chunks(GRAIN).zip(b.par_chunks(GRAIN)))
+            .for_each(|(o, (a, b))| {
+                for ((o, &u), &v) in o.iter_mut().zip(a).zip(b) {
+                    o.write(f(u, v));
+                }
+            });
+    };
+    // SAFETY: `a`, `b` and the output have the same length, so their chunks pair up with
+    // equal lengths and every output element is written.
+    unsafe { uninit_output(a.len(), fill) }
 }

@@ -48,12 +48,12 @@ pub fn linear(x: &Tensor, w: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
 }
 
 fn forward<T: Real>(x: &[T], w: &[T], b: Option<&[T]>, d: Dims) -> Vec<T> {
-    let mut y = vec![T::zero(); d.n * d.o];
-    if let Some(b) = b {
-        for row in y.chunks_mut(d.o) {
-            row.copy_from_slice(b);
-        }
-    }
+    // With a bias, the GEMM accumulates onto rows of it (no zeroed buffer to overwrite).
+    // `matmul` takes initialised memory, so the bias-free output is still zeroed.
+    let mut y = match b {
+        Some(b) => b.repeat(d.n),
+        None => vec![T::zero(); d.n * d.o],
+    };
     matmul(
         &mut y,
         d.o,

@@ -1,11 +1,13 @@
 //! `k×k` max pooling with stride `k` ("valid"), gradient to the **first** maximum of each
 //! window in row-major order (TensorFlow's `MaxPoolGrad`), never split or duplicated on ties.
 
+use std::mem::MaybeUninit;
+
 use candle_core::{bail, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use crate::kernel::{Cpu, Kernel1, Kernel2};
-use crate::util::{contiguous, Real};
+use crate::util::{contiguous, uninit_output, Real};
 
 #[derive(Debug, Clone, Copy)]
 struct Geom {
@@ -60,33 +62,56 @@ fn argmax_window<T: Real>(plane: &[T], g: &Geom, oy: usize, ox: usize) -> usize 
 
 fn forward<T: Real>(x: &[T], g: &Geom) -> Vec<T> {
     let (ho, wo) = (g.ho(), g.wo());
-    let mut y = vec![T::zero(); g.n * g.c * ho * wo];
-    y.par_chunks_mut(ho * wo)
-        .zip(x.par_chunks(g.h * g.w))
-        .for_each(|(yp, xp)| {
-            for oy in 0..ho {
-                for ox in 0..wo {
-                    yp[oy * wo + ox] = xp[argmax_window(xp, g, oy, ox)];
+    assert_eq!(
+        x.len(),
+        g.n * g.c * g.h * g.w,
+        "layca-ops max_pool2d: input length"
+    );
+    let fill = |y: &mut [MaybeUninit<T>]| {
+        y.par_chunks_mut(ho * wo)
+            .zip(x.par_chunks(g.h * g.w))
+            .for_each(|(yp, xp)| {
+                for oy in 0..ho {
+                    for ox in 0..wo {
+                        yp[oy * wo + ox].write(xp[argmax_window(xp, g, oy, ox)]);
+                    }
                 }
-            }
-        });
-    y
+            });
+    };
+    // SAFETY: `x` holds `n·c` planes of `h·w`, so each of the `n·c` output planes is paired
+    // with one and written at every `(oy, ox)`.
+    unsafe { uninit_output(g.n * g.c * ho * wo, fill) }
 }
 
+/// Each plane of `dX` is zeroed (in its own task, while it is in cache) and then receives
+/// every window's gradient at the window's first maximum.
 fn backward<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
     let (ho, wo) = (g.ho(), g.wo());
-    let mut dx = vec![T::zero(); x.len()];
-    dx.par_chunks_mut(g.h * g.w)
-        .zip(x.par_chunks(g.h * g.w))
-        .zip(dy.par_chunks(ho * wo))
-        .for_each(|((dxp, xp), dyp)| {
-            for oy in 0..ho {
-                for ox in 0..wo {
-                    dxp[argmax_window(xp, g, oy, ox)] = dyp[oy * wo + ox];
+    assert_eq!(
+        x.len(),
+        g.n * g.c * g.h * g.w,
+        "layca-ops max_pool2d: input length"
+    );
+    assert_eq!(
+        dy.len(),
+        g.n * g.c * ho * wo,
+        "layca-ops max_pool2d: gradient length"
+    );
+    let fill = |dx: &mut [MaybeUninit<T>]| {
+        dx.par_chunks_mut(g.h * g.w)
+            .zip(x.par_chunks(g.h * g.w))
+            .zip(dy.par_chunks(ho * wo))
+            .for_each(|((dxp, xp), dyp)| {
+                dxp.fill(MaybeUninit::new(T::zero()));
+                for oy in 0..ho {
+                    for ox in 0..wo {
+                        dxp[argmax_window(xp, g, oy, ox)].write(dyp[oy * wo + ox]);
+                    }
                 }
-            }
-        });
-    dx
+            });
+    };
+    // SAFETY: every plane of the output (as long as `x`) is filled with zeros first.
+    unsafe { uninit_output(x.len(), fill) }
 }
 
 struct MaxPool(Geom);

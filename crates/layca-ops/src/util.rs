@@ -1,4 +1,6 @@
-//! Shared helpers: the float trait, contiguous CPU slices, work splitting.
+//! Shared helpers: the float trait, contiguous CPU slices, work splitting, output buffers.
+
+use std::mem::MaybeUninit;
 
 use candle_core::{bail, CpuStorage, Layout, Result, Storage, Tensor, WithDType};
 
@@ -130,6 +132,25 @@ pub(crate) fn contiguous(t: &Tensor) -> Result<Tensor> {
     }
 }
 
+/// A vector of `len` elements written by `fill`, without zeroing them first: a kernel output
+/// that is fully overwritten would otherwise pay a `vec![0; len]` memset (serial, on the
+/// calling thread) or fresh zeroed pages.
+///
+/// # Safety
+/// `fill` must write every element of the slice it is given (`MaybeUninit::write`, `fill`,
+/// ...). If it panics instead, the vector is freed without its elements being read.
+pub(crate) unsafe fn uninit_output<T: Copy>(
+    len: usize,
+    fill: impl FnOnce(&mut [MaybeUninit<T>]),
+) -> Vec<T> {
+    let mut v = Vec::with_capacity(len);
+    fill(&mut v.spare_capacity_mut()[..len]);
+    // SAFETY: `len` ≤ capacity, and the caller guarantees that `fill` initialised every
+    // element of `v[..len]`.
+    unsafe { v.set_len(len) };
+    v
+}
+
 /// Number of worker threads (rayon's global pool, which candle also uses).
 pub(crate) fn threads() -> usize {
     rayon::current_num_threads().max(1)
@@ -178,5 +199,26 @@ pub(crate) fn with_scratch<T: Real, R>(
             let (mut a, mut b) = (Vec::new(), Vec::new());
             (f.take().expect("called once"))(view::<T>(&mut a, len_a), view::<T>(&mut b, len_b))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uninit_output_keeps_what_fill_wrote() {
+        // SAFETY: the loop writes every element.
+        let v: Vec<f32> = unsafe {
+            uninit_output(1000, |out| {
+                for (i, o) in out.iter_mut().enumerate() {
+                    o.write(i as f32 * 0.5);
+                }
+            })
+        };
+        assert_eq!(v.len(), 1000);
+        assert!(v.iter().enumerate().all(|(i, &x)| x == i as f32 * 0.5));
+        let empty: Vec<f64> = unsafe { uninit_output(0, |_| {}) };
+        assert!(empty.is_empty());
     }
 }
