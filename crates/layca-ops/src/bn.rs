@@ -165,6 +165,44 @@ where
     total
 }
 
+/// [`channel_sums`] of two quantities at once (one pass over the data): `run(c, o)` returns
+/// both sums of a run, `row(n, acc1, acc2)` adds example `n`'s values to both accumulators.
+fn channel_sums2<F, R>(d: Dims, run: F, row: R) -> (Vec<f64>, Vec<f64>)
+where
+    F: Fn(usize, usize) -> (f64, f64) + Sync,
+    R: Fn(usize, &mut [f64], &mut [f64]) + Sync,
+{
+    let per = chunk_len(d.n);
+    let parts: Vec<(Vec<f64>, Vec<f64>)> = (0..d.n.div_ceil(per))
+        .into_par_iter()
+        .map(|ci| {
+            let (mut a1, mut a2) = (vec![0.0f64; d.c], vec![0.0f64; d.c]);
+            for n in ci * per..((ci + 1) * per).min(d.n) {
+                if d.s == 1 {
+                    row(n, &mut a1, &mut a2);
+                } else {
+                    for c in 0..d.c {
+                        let (v1, v2) = run(c, (n * d.c + c) * d.s);
+                        a1[c] += v1;
+                        a2[c] += v2;
+                    }
+                }
+            }
+            (a1, a2)
+        })
+        .collect();
+    let (mut t1, mut t2) = (vec![0.0f64; d.c], vec![0.0f64; d.c]);
+    for (p1, p2) in parts {
+        for (t, v) in t1.iter_mut().zip(p1) {
+            *t += v;
+        }
+        for (t, v) in t2.iter_mut().zip(p2) {
+            *t += v;
+        }
+    }
+    (t1, t2)
+}
+
 /// Activation codes for the const-generic kernels (so that every inner loop is specialised
 /// and branch-free).
 const NONE: u8 = 0;
@@ -210,6 +248,30 @@ fn lane_sum<T: Real>(len: usize, f: impl Fn(usize) -> T) -> f64 {
         total += f(j).f();
     }
     total
+}
+
+/// [`lane_sum`] of two quantities in one loop; each is accumulated exactly as alone.
+#[inline(always)]
+fn lane_sum2<T: Real>(len: usize, f: impl Fn(usize) -> (T, T)) -> (f64, f64) {
+    let (mut a1, mut a2) = ([T::zero(); LANES], [T::zero(); LANES]);
+    let full = len / LANES * LANES;
+    let mut i = 0;
+    while i < full {
+        for l in 0..LANES {
+            let (v1, v2) = f(i + l);
+            a1[l] += v1;
+            a2[l] += v2;
+        }
+        i += LANES;
+    }
+    let mut t1: f64 = a1.iter().map(|v| v.f()).sum();
+    let mut t2: f64 = a2.iter().map(|v| v.f()).sum();
+    for j in full..len {
+        let (v1, v2) = f(j);
+        t1 += v1.f();
+        t2 += v2.f();
+    }
+    (t1, t2)
 }
 
 fn forward<T: Real>(
@@ -356,36 +418,31 @@ fn backward_k<T: Real, const A: u8>(
     let m = (d.n * d.s) as f64;
     let s = d.s;
     let c_ = d.c;
-    let sdy = channel_sums(
-        d,
-        |_, o| {
-            let (yr, gr) = (&y[o..o + s], &dy[o..o + s]);
-            lane_sum(s, |i| dz::<T, A>(yr[i], gr[i]))
-        },
-        |n, acc| {
-            let r = n * c_..(n + 1) * c_;
-            for ((a, &yv), &g) in acc.iter_mut().zip(&y[r.clone()]).zip(&dy[r]) {
-                *a += dz::<T, A>(yv, g).f();
-            }
-        },
-    );
-    let sdx = channel_sums(
+    // Σdz and Σdz·(x' − μ) in one pass over (x, y, dy): each sum accumulates exactly as it
+    // would alone (same lanes, same order), so the results are those of two passes.
+    let (sdy, sdx) = channel_sums2(
         d,
         |c, o| {
             let (xr, yr, gr) = (&x[o..o + s], &y[o..o + s], &dy[o..o + s]);
             let mu = T::of(sv.mean[c]);
-            lane_sum(s, |i| dz::<T, A>(yr[i], gr[i]) * (pre::<T, A>(xr[i]) - mu))
+            lane_sum2(s, |i| {
+                let g = dz::<T, A>(yr[i], gr[i]);
+                (g, g * (pre::<T, A>(xr[i]) - mu))
+            })
         },
-        |n, acc| {
+        |n, acc_dy, acc_dx| {
             let r = n * c_..(n + 1) * c_;
-            let it = acc
+            let it = acc_dy
                 .iter_mut()
+                .zip(acc_dx.iter_mut())
                 .zip(&x[r.clone()])
                 .zip(&y[r.clone()])
                 .zip(&dy[r])
                 .zip(&sv.mean);
-            for ((((a, &xv), &yv), &g), &mu) in it {
-                *a += dz::<T, A>(yv, g).f() * (pre::<T, A>(xv).f() - mu);
+            for (((((ady, adx), &xv), &yv), &g), &mu) in it {
+                let gz = dz::<T, A>(yv, g).f();
+                *ady += gz;
+                *adx += gz * (pre::<T, A>(xv).f() - mu);
             }
         },
     );
