@@ -62,11 +62,53 @@ pub(crate) unsafe fn nn(
         ars,
         acs,
         b,
-        ldb,
+        BRows::Strided(ldb),
         c,
         ldc,
         accumulate,
         pack_a_wanted(m, acs),
+    )
+}
+
+/// Where the rows of B start: `p·ldb`, or an offset table (an implicit im2col: row `p` of
+/// the patch matrix is the input plane at `offsets[p]`).
+#[derive(Clone, Copy)]
+pub(crate) enum BRows<'a> {
+    /// Row `p` at `b + p·ldb`.
+    Strided(usize),
+    /// Row `p` at `b + offsets[p]` (`k` entries).
+    Gathered(&'a [usize]),
+}
+
+/// [`nn`] with B's rows gathered from an offset table (always packed into panels, so the
+/// tiles run unchanged): `C (m × n) (+)= A · B` with row `p` of B at `b + offsets[p]`.
+///
+/// # Safety
+/// As [`nn`]; `offsets` has `k` entries and every `b + offsets[p] + n` lies in B's allocation.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn nn_gathered(
+    m: usize,
+    n: usize,
+    a: *const f32,
+    ars: usize,
+    b: *const f32,
+    offsets: &[usize],
+    c: *mut f32,
+    ldc: usize,
+) {
+    nn_packing(
+        m,
+        n,
+        offsets.len(),
+        a,
+        ars,
+        1,
+        b,
+        BRows::Gathered(offsets),
+        c,
+        ldc,
+        false,
+        false,
     )
 }
 
@@ -83,15 +125,23 @@ unsafe fn nn_packing(
     ars: usize,
     acs: usize,
     b: *const f32,
-    ldb: usize,
+    rows: BRows<'_>,
     c: *mut f32,
     ldc: usize,
     accumulate: bool,
     pack_a: bool,
 ) {
     // Rows at most a panel apart (a channels-last view with row stride c ≤ 64) are already
-    // compact: the block spans no more memory than its packed copy.
-    let pack_b = m > MR && ldb > NR;
+    // compact: the block spans no more memory than its packed copy. Gathered rows are
+    // always packed.
+    let (pack_b, ldb) = match rows {
+        BRows::Strided(ldb) => (m > MR && ldb > NR, ldb),
+        BRows::Gathered(_) => (true, 0),
+    };
+    let row_at = |p: usize| match rows {
+        BRows::Strided(ldb) => b.add(p * ldb),
+        BRows::Gathered(offsets) => b.add(offsets[p]),
+    };
     PACK.with(|bufs| {
         let (bbuf, abuf) = &mut *bufs.borrow_mut();
         let kc_max = kc_block();
@@ -114,7 +164,7 @@ unsafe fn nn_packing(
                 let (bp, bld) = if pack_b {
                     for p in 0..kc {
                         std::ptr::copy_nonoverlapping(
-                            b.add((k0 + p) * ldb + j),
+                            row_at(k0 + p).add(j),
                             bbuf.as_mut_ptr().add(p * NR),
                             nw,
                         );
@@ -463,7 +513,7 @@ mod tests {
                                 ars,
                                 acs,
                                 b.as_ptr(),
-                                n,
+                                BRows::Strided(n),
                                 c.as_mut_ptr(),
                                 n,
                                 accumulate,

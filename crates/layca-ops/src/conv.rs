@@ -356,6 +356,9 @@ fn gather<T: Real>(src: &[T], grp: &mut [T], o: usize, p: usize, nb: usize) {
 }
 
 pub(crate) fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
+    if crate::conv_s1::implicit_wins::<T>(g) {
+        return crate::conv_s1::forward_implicit(x, w, g);
+    }
     let (k, p) = (g.k(), g.p());
     let mut y = vec![T::zero(); g.n * g.o * p];
     let per = chunk_len(g.n);
@@ -407,8 +410,8 @@ pub(crate) fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
 }
 
 fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Vec<T> {
-    if let Some(gt) = crate::conv_bwd::transposed(g) {
-        return crate::conv_bwd::input_grad_transposed(dy, w, g, &gt);
+    if let Some(gt) = crate::conv_s1::transposed(g) {
+        return crate::conv_s1::input_grad_transposed(dy, w, g, &gt);
     }
     let (k, p) = (g.k(), g.p());
     let mut dx = vec![T::zero(); g.n * g.in_len()];
@@ -471,8 +474,8 @@ fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Vec<T> {
 }
 
 fn backward_kernel<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
-    if crate::conv_bwd::shifted_wins(g) {
-        return crate::conv_bwd::kernel_grad_shifted(x, dy, g);
+    if crate::conv_s1::shifted_wins(g) {
+        return crate::conv_s1::kernel_grad_shifted(x, dy, g);
     }
     let (k, p) = (g.k(), g.p());
     let per = chunk_len(g.n);

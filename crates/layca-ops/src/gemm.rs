@@ -242,7 +242,7 @@ fn choose<T: Real>(lhs: Mat<'_, T>, rhs: Mat<'_, T>, m: usize, n: usize, k: usiz
                 return Backend::SimdNn;
             }
             // Both contiguous along a long reduction (the stride-1 conv kernel gradient from
-            // shifted channels-last views, `conv_bwd`): the tiles store C once per block.
+            // shifted channels-last views, `conv_s1`): the tiles store C once per block.
             if rhs.cs == 1 && lhs.cs == 1 && reduction_heavy && n >= 16 {
                 return Backend::SimdNn;
             }

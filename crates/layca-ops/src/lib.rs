@@ -11,10 +11,13 @@
 //! Why: stock candle 0.11.1 runs conv2d at 10–22 GFLOP/s on CPU, computes the conv input
 //! gradient with a naive transposed convolution, and builds batch norm and ReLU from
 //! single-threaded element-wise ops. Here convolutions are im2col + GEMM over groups of
-//! examples (at least 512 output columns per GEMM), the GEMMs run on AVX-512 kernels where
-//! the CPU has them (runtime detection; [`NO_AVX512_ENV`] turns them off) or on
-//! `matrixmultiply` / `gemm` (chosen by shape, see `gemm.rs`), batch norm and the element-wise joins are single fused passes, and work is
-//! split over examples on rayon's global pool with per-thread scratch buffers.
+//! examples (at least 512 output columns per GEMM), with stride-1 backward passes that skip
+//! the patch matrices where that is faster (`conv_s1.rs`); the GEMMs run on AVX-512
+//! register tiles where the CPU has them (runtime detection; [`NO_AVX512_ENV`] turns them
+//! off), on `matrixmultiply` / `gemm` (chosen by shape, see `gemm.rs`), or with the `mkl`
+//! feature on Intel MKL loaded at run time ([`cpu_gemm`] says which); batch norm, dropout
+//! and the element-wise joins are single fused passes, and work is split over examples on
+//! rayon's global pool with per-thread scratch buffers.
 //! `cargo xtask bench` measures the whole training step against stock candle (and PyTorch).
 //!
 //! Scope: CPU tensors in `f32` or `f64` ([`supports`]); with the `cuda` feature, `max_pool2d`
@@ -33,7 +36,7 @@ use serde::{Deserialize, Serialize};
 mod avx512;
 mod bn;
 mod conv;
-mod conv_bwd;
+mod conv_s1;
 #[cfg(feature = "cuda")]
 pub mod cuda;
 mod dropout;

@@ -91,7 +91,7 @@ fn conv2d_matches_stock_on_vgg_shapes() {
 
 #[test]
 fn conv2d_matches_stock_on_stride_one_paddings() {
-    // The stride-1 backward paths (`conv_bwd`): the input gradient as a forward convolution
+    // The stride-1 backward paths (`conv_s1`): the input gradient as a forward convolution
     // (fewer than 16 output channels, any padding below the kernel size) and the kernel
     // gradient from shifted channels-last views (output as wide as the input, kw·c ≥ 32):
     // asymmetric left/right padding, uneven top/bottom, 5×5 kernels, several examples per
@@ -104,6 +104,11 @@ fn conv2d_matches_stock_on_stride_one_paddings() {
         conv_case(2, 7, 10, 4, 5, 1, [1, 3, 4, 0], dt);
         conv_case(2, 12, 9, 16, 3, 1, [2, 0, 0, 2], dt);
         conv_case(2, 3, 10, 4, 3, 1, [1, 0, 1, 0], dt);
+        // The implicit-im2col forward (f32, 8 to 32 input channels): asymmetric
+        // and 5×5 paddings, a valid convolution.
+        conv_case(2, 9, 17, 6, 3, 1, [2, 0, 0, 2], dt);
+        conv_case(2, 8, 20, 3, 5, 1, [1, 3, 4, 0], dt);
+        conv_case(3, 12, 10, 4, 3, 1, [0, 0, 0, 0], dt);
     }
 }
 
