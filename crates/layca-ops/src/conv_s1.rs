@@ -84,10 +84,18 @@ pub(crate) fn input_grad_transposed<T: Real>(dy: &[T], w: &[T], g: &Geom, gt: &G
 /// geometry, with product rows (`kw·c`) at least 32 wide. Measured (1 thread, batch 128, 3×3
 /// same): 16 channels at 32×32 6.46 ms vs 7.51 for im2col + GEMM, 32 at 16×16 4.64 vs 9.18,
 /// 64 at 8×8 5.31 vs 5.40, 8 at 16×16 0.56 vs 0.58; with 4 channels (12-wide rows) 1.18 vs
-/// 0.78. With MKL loaded (feature `mkl`), inputs of 64 channels or more take im2col + MKL
+/// 0.78. The padded plane must be mostly output: its pad rows and columns are multiplied
+/// too (by zeros of `dŷ`), so at 8×8 (64 outputs of 100 positions), 4×4 (16 of 36) and 2×2
+/// (4 of 16: the VGGs' 512-channel stages) the product wastes a third to three quarters of its
+/// FLOPs. At least 3/4 must be outputs (16×16 and up for 3×3): C10-CNN2's step went from
+/// 1.27–1.32 to 1.09 s with this bound. With MKL loaded (feature `mkl`), inputs of 64 channels or more take im2col + MKL
 /// instead (64 at 8×8: its product runs at 184 GFLOP/s against the tiles' 130).
 pub(crate) fn shifted_wins(g: &Geom) -> bool {
-    crate::conv::flat_shift(g) && g.kw * g.c >= 32 && (g.c < 64 || !crate::gemm::mkl_loaded())
+    let padded = (g.ho + g.kh - 1) * (g.wo + g.kw - 1);
+    crate::conv::flat_shift(g)
+        && g.kw * g.c >= 32
+        && 4 * g.ho * g.wo >= 3 * padded
+        && (g.c < 64 || !crate::gemm::mkl_loaded())
 }
 
 /// Zero-padded channels-last planes of [`kernel_grad_shifted`]: `hp × wp` positions per
