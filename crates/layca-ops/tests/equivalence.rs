@@ -93,16 +93,17 @@ fn conv2d_matches_stock_on_vgg_shapes() {
 fn conv2d_matches_stock_on_stride_one_paddings() {
     // The stride-1 backward paths (`conv_s1`): the input gradient as a forward convolution
     // (fewer than 16 output channels, any padding below the kernel size) and the kernel
-    // gradient from shifted channels-last views (output as wide as the input, kw·c ≥ 32):
+    // gradient from shifted channels-last views (output as wide as the input, kw·c ≥ 32, ≥ 3/4
+    // of the padded plane output):
     // asymmetric left/right padding, uneven top/bottom, 5×5 kernels, several examples per
     // product at small planes, 1 and 7 examples; then each path alone.
     for dt in [DType::F32, DType::F64] {
-        conv_case(3, 12, 9, 6, 3, 1, [2, 0, 0, 2], dt);
-        conv_case(2, 12, 7, 3, 3, 1, [0, 2, 2, 0], dt);
-        conv_case(7, 12, 4, 5, 3, 1, [1, 1, 1, 1], dt);
-        conv_case(1, 7, 11, 4, 5, 1, [2, 2, 2, 2], dt);
-        conv_case(2, 7, 10, 4, 5, 1, [1, 3, 4, 0], dt);
-        conv_case(2, 12, 9, 16, 3, 1, [2, 0, 0, 2], dt);
+        conv_case(3, 12, 17, 6, 3, 1, [2, 0, 0, 2], dt);
+        conv_case(2, 12, 16, 3, 3, 1, [0, 2, 2, 0], dt);
+        conv_case(7, 12, 16, 5, 3, 1, [1, 1, 1, 1], dt);
+        conv_case(1, 7, 28, 4, 5, 1, [2, 2, 2, 2], dt);
+        conv_case(2, 7, 28, 4, 5, 1, [1, 3, 4, 0], dt);
+        conv_case(2, 12, 17, 16, 3, 1, [2, 0, 0, 2], dt);
         conv_case(2, 3, 10, 4, 3, 1, [1, 0, 1, 0], dt);
         // The implicit-im2col forward (f32, 8 to 32 input channels): asymmetric
         // and 5×5 paddings, a valid convolution.
