@@ -125,6 +125,7 @@ impl<'a> Session<'a> {
             status: RunStatus::Running,
             metrics: None,
             device: Some(crate::device_label(&engine.device)),
+            cpu_gemm: engine.device.is_cpu().then(layca_ops::cpu_gemm),
         };
         let mut s = Session {
             engine,

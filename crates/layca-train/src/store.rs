@@ -313,6 +313,12 @@ pub struct RunRecord {
     /// Not part of the run's identity: a run stores and resumes the same on every device.
     #[serde(default)]
     pub device: Option<String>,
+    /// CPU GEMM kernels of that session ([`layca_ops::cpu_gemm`]: the own AVX-512 tiles, the
+    /// fallbacks, or MKL with the `mkl` feature); `None` on other devices and in older
+    /// records. Not part of the run's identity, but the back ends round differently: a run
+    /// resumed under another one continues with other last bits.
+    #[serde(default)]
+    pub cpu_gemm: Option<String>,
 }
 
 /// Commit point of a checkpoint (`checkpoint.json`): the state plus the directory holding the
