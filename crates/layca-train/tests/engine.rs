@@ -113,6 +113,9 @@ fn finished_run_is_reused_not_rerun() {
     e.interrupt_after_steps = Some(1);
     let again = e.run(&cfg, small_data()).unwrap();
     assert_eq!(first, again);
+    // The record names the session's device and CPU GEMM kernels (not part of the identity).
+    assert_eq!(first.device.as_deref(), Some("cpu"));
+    assert_eq!(first.cpu_gemm, Some(layca_ops::cpu_gemm()));
     assert_eq!(
         history,
         read(
