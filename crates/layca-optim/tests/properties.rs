@@ -1,6 +1,7 @@
 //! Acceptance 1 (optimizer level): after one `LaycaOptimizer` step with `Control::Layca`, every
-//! kernel has rotated by exactly atan(ρ_l) (|err| < 1e-5 rad, f64 reference maths on the f32
-//! weights) and kept its norm (relative error < 1e-6); a zero step leaves it bit-identical;
+//! kernel has rotated by exactly atan(ρ_l) (|err| < 1e-5 rad, plus f32's rounding of the
+//! tangent projection when the step is nearly parallel to the kernel; f64 reference maths on
+//! the f32 weights) and kept its norm (relative error < 1e-6); a zero step leaves it bit-identical;
 //! nothing becomes NaN/∞; a zero-norm kernel is a clear error naming it.
 //!
 //! Drawn: 1–4 kernels of random shapes (2–64 elements), weights U(−1,1)·10^e with e ∈ [−20, 6]
@@ -32,6 +33,25 @@ fn angle(a: &[f64], b: &[f64]) -> f64 {
         .map(|(x, y)| (x / na + y / nb).powi(2))
         .sum();
     2.0 * d.sqrt().atan2(s.sqrt())
+}
+
+/// The angle tolerance for a step along any of `dirs` on kernel `w`: 1e-5 rad, plus f32's
+/// rounding of the tangent projection. s⊥ = s − (s·ŵ)ŵ is formed in f32, so its absolute error
+/// is a few ε‖s‖ and, when s is nearly parallel to w, its direction is off by ~ε‖s‖/‖s⊥‖ rad
+/// (a drawn case: ‖s⊥‖/‖s‖ = 3e-3 gave 1.6e-5 rad).
+fn tolerance(w: &[f64], dirs: &[Vec<f64>]) -> f64 {
+    let nw2 = dot(w, w);
+    let worst = dirs
+        .iter()
+        .filter_map(|s| {
+            let ns = dot(s, s).sqrt();
+            let c = dot(s, w) / nw2;
+            let sp: Vec<f64> = s.iter().zip(w).map(|(a, b)| a - c * b).collect();
+            let nsp = dot(&sp, &sp).sqrt();
+            (ns > 0.0 && nsp > 0.0).then(|| ns / nsp)
+        })
+        .fold(1.0f64, f64::max);
+    1e-5 + 8.0 * f64::from(f32::EPSILON) * worst
 }
 
 #[derive(Debug, Clone)]
@@ -114,7 +134,6 @@ proptest! {
             // A rotation below the 1e-5 rad tolerance may round to no change at all in f32
             // (e.g. atan(5e-9) on weights of size 0.3), which then counts as that rotation.
             let measured = if unchanged { 0.0 } else { angle(&before, &after) };
-            let rotated = (measured - rho_l.atan()).abs() < 1e-5;
             if bname == "sgd" {
                 let s: Vec<f64> = l.g.iter().map(|&g| rho_l * g as f64).collect();
                 let c = dot(&s, &before) / (n0 * n0);
@@ -123,12 +142,20 @@ proptest! {
                 if nsp <= 1e-7 * (1.0 - 1e-3) || rho_l == 0.0 {
                     prop_assert!(unchanged, "k{i}: zero step must leave the kernel unchanged");
                 } else if nsp >= 1e-7 * (1.0 + 1e-3) {
-                    prop_assert!(rotated, "k{i}: angle {} vs atan({rho_l}) = {}",
+                    let tol = tolerance(&before, &[s]);
+                    let ok = unchanged && rho_l.atan() < tol
+                        || (measured - rho_l.atan()).abs() < tol;
+                    prop_assert!(ok, "k{i}: angle {} vs atan({rho_l}) = {} (tolerance {tol:e})",
                         angle(&before, &after), rho_l.atan());
                 }
             } else {
-                prop_assert!(unchanged || rotated || rho_l == 0.0,
-                    "{bname} k{i}: angle {} vs atan({rho_l}) = {}",
+                // A first step of these bases points along g (momentum, Nesterov, AMom) or
+                // along sign(g) (Adam, RMSprop, Adagrad: g/√g² up to ε).
+                let g: Vec<f64> = l.g.iter().map(|&v| f64::from(v)).collect();
+                let sign: Vec<f64> = g.iter().map(|v| if *v == 0.0 { 0.0 } else { v.signum() }).collect();
+                let tol = tolerance(&before, &[g, sign]);
+                prop_assert!(unchanged || (measured - rho_l.atan()).abs() < tol || rho_l == 0.0,
+                    "{bname} k{i}: angle {} vs atan({rho_l}) = {} (tolerance {tol:e})",
                     angle(&before, &after), rho_l.atan());
             }
         }
