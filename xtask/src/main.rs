@@ -75,6 +75,20 @@ pub struct Common {
     pub jobs: usize,
 }
 
+#[cfg(test)]
+impl Common {
+    /// The tests' settings: a run store under `root`, CPU, no progress bars, `jobs` at once.
+    pub(crate) fn for_tests(root: &std::path::Path, jobs: usize) -> Self {
+        Self {
+            runs: root.join("runs"),
+            device: "cpu".into(),
+            data_dir: None,
+            quiet: true,
+            jobs,
+        }
+    }
+}
+
 fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
 }

@@ -528,14 +528,20 @@ fn backward_kernel<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
             dw
         })
         .collect();
+    sum_partials(partials, g.o * k)
+}
+
+/// The element-wise sum of per-thread partial kernel gradients (in thread order, so the
+/// result depends only on the thread count), or zeros of `len` when there are none.
+pub(crate) fn sum_partials<T: Real>(partials: Vec<Vec<T>>, len: usize) -> Vec<T> {
     let mut it = partials.into_iter();
-    let mut dw = it.next().unwrap_or_else(|| vec![T::zero(); g.o * k]);
+    let mut total = it.next().unwrap_or_else(|| vec![T::zero(); len]);
     for part in it {
-        for (a, b) in dw.iter_mut().zip(part) {
+        for (a, b) in total.iter_mut().zip(part) {
             *a += b;
         }
     }
-    dw
+    total
 }
 
 struct ConvOp(Geom);

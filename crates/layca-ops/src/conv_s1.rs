@@ -23,7 +23,7 @@
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use crate::conv::{forward, inner_par, Geom};
+use crate::conv::{forward, inner_par, sum_partials, Geom};
 use crate::gemm::{matmul, Mat};
 use crate::util::{chunk_len, with_scratch, Real};
 
@@ -168,14 +168,7 @@ pub(crate) fn kernel_grad_shifted<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Vec<T
             kernel_grad_chunk(x, dy, g, &pl, ci * per..end, par)
         })
         .collect();
-    let mut it = partials.into_iter();
-    let mut dwk = it.next().unwrap_or_else(|| vec![T::zero(); g.o * g.k()]);
-    for part in it {
-        for (a, b) in dwk.iter_mut().zip(part) {
-            *a += b;
-        }
-    }
-    to_oihw(&dwk, g)
+    to_oihw(&sum_partials(partials, g.o * g.k()), g)
 }
 
 /// The `(o, ki, kj, c)`-ordered kernel gradient of examples `range`.

@@ -9,13 +9,7 @@ use layca_train::RunDir;
 use std::path::Path;
 
 fn common(root: &Path) -> Common {
-    Common {
-        runs: root.join("runs"),
-        device: "cpu".into(),
-        data_dir: None,
-        quiet: true,
-        jobs: 2,
-    }
+    Common::for_tests(root, 2)
 }
 
 fn read_json(p: &Path) -> serde_json::Value {

@@ -10,13 +10,7 @@ use crate::figures::scale::Scale;
 use std::collections::BTreeMap;
 
 fn common(root: &Path) -> Common {
-    Common {
-        runs: root.join("runs"),
-        device: "cpu".into(),
-        data_dir: None,
-        quiet: true,
-        jobs: 1,
-    }
+    Common::for_tests(root, 1)
 }
 
 fn sweep(root: &Path, number: &str, launcher: Launcher) -> FigureSweep {
