@@ -163,11 +163,7 @@ unsafe fn nn_packing(
                 let nw = (n - j).min(NR);
                 let (bp, bld) = if pack_b {
                     for p in 0..kc {
-                        std::ptr::copy_nonoverlapping(
-                            row_at(k0 + p).add(j),
-                            bbuf.as_mut_ptr().add(p * NR),
-                            nw,
-                        );
+                        copy_row(row_at(k0 + p).add(j), bbuf.as_mut_ptr().add(p * NR), nw);
                     }
                     (bbuf.as_ptr(), NR)
                 } else {
@@ -256,6 +252,104 @@ unsafe fn pack_a_block(m: usize, kc: usize, a: *const f32, ars: usize, acs: usiz
             }
         }
     }
+}
+
+/// Copies `nw ≤ 64` floats (one row of a B panel) with inline vector moves: a `memcpy`
+/// call per 256-byte row cost more than the copy itself (`perf`: the panel copies were most
+/// of the step's `memmove` time).
+///
+/// # Safety
+/// `src[..nw]` readable, `dst[..nw]` writable, `nw ≤ 64`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn copy_row(src: *const f32, dst: *mut f32, nw: usize) {
+    let mut v = 0;
+    while v + 16 <= nw {
+        _mm512_storeu_ps(dst.add(v), _mm512_loadu_ps(src.add(v)));
+        v += 16;
+    }
+    if v < nw {
+        let m = lane_mask(nw - v, 0);
+        _mm512_mask_storeu_ps(dst.add(v), m, _mm512_maskz_loadu_ps(m, src.add(v)));
+    }
+}
+
+/// `dst[j·ds + i] = src[i·ss + j]` for `i < rows`, `j < cols`: a strided transposition in
+/// 16×16 register blocks (masked at the edges), for the channels-last copies of the conv
+/// paths (`conv_s1`), which a scalar strided loop ran at about one element per cycle.
+///
+/// # Safety
+/// `avx512f` must be available; every `src[i·ss + j]` readable and `dst[j·ds + i]` writable.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn transpose_into(
+    src: *const f32,
+    ss: usize,
+    rows: usize,
+    cols: usize,
+    dst: *mut f32,
+    ds: usize,
+) {
+    let mut i0 = 0;
+    while i0 < rows {
+        let ri = (rows - i0).min(16);
+        let store = lane_mask(ri, 0);
+        let mut j0 = 0;
+        while j0 < cols {
+            let cj = (cols - j0).min(16);
+            let load = lane_mask(cj, 0);
+            let mut r = [_mm512_setzero_ps(); 16];
+            for (i, v) in r.iter_mut().enumerate().take(ri) {
+                *v = _mm512_maskz_loadu_ps(load, src.add((i0 + i) * ss + j0));
+            }
+            let t = transpose16(r);
+            for (j, v) in t.iter().enumerate().take(cj) {
+                _mm512_mask_storeu_ps(dst.add((j0 + j) * ds + i0), store, *v);
+            }
+            j0 += 16;
+        }
+        i0 += 16;
+    }
+}
+
+/// The transpose of a 16×16 block held as 16 row vectors: `out[j][i] = r[i][j]`.
+///
+/// # Safety
+/// `avx512f` must be available.
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn transpose16(r: [__m512; 16]) -> [__m512; 16] {
+    // 32-bit interleaves of row pairs, then 64-bit interleaves: u[4g + q], 128-bit lane L,
+    // holds rows 4g..4g+4 of column 4L + q.
+    let mut t = [_mm512_setzero_ps(); 16];
+    for i in 0..8 {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    let mut u = [_mm512_setzero_ps(); 16];
+    for g in 0..4 {
+        let (a0, a1) = (_mm512_castps_pd(t[4 * g]), _mm512_castps_pd(t[4 * g + 2]));
+        let (b0, b1) = (
+            _mm512_castps_pd(t[4 * g + 1]),
+            _mm512_castps_pd(t[4 * g + 3]),
+        );
+        u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a1));
+        u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a1));
+        u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b0, b1));
+        u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b0, b1));
+    }
+    // 128-bit lane shuffles gather the four row groups of each column.
+    let mut out = [_mm512_setzero_ps(); 16];
+    for q in 0..4 {
+        let v = _mm512_shuffle_f32x4::<0x88>(u[q], u[4 + q]);
+        let w = _mm512_shuffle_f32x4::<0xdd>(u[q], u[4 + q]);
+        let v2 = _mm512_shuffle_f32x4::<0x88>(u[8 + q], u[12 + q]);
+        let w2 = _mm512_shuffle_f32x4::<0xdd>(u[8 + q], u[12 + q]);
+        out[q] = _mm512_shuffle_f32x4::<0x88>(v, v2);
+        out[8 + q] = _mm512_shuffle_f32x4::<0xdd>(v, v2);
+        out[4 + q] = _mm512_shuffle_f32x4::<0x88>(w, w2);
+        out[12 + q] = _mm512_shuffle_f32x4::<0xdd>(w, w2);
+    }
+    out
 }
 
 thread_local! {
@@ -475,6 +569,60 @@ unsafe fn dots<const MR: usize, const NR: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transpose16_transposes() {
+        if !available() {
+            println!(
+                "skipped: no AVX-512 on this CPU (or {} set)",
+                crate::NO_AVX512_ENV
+            );
+            return;
+        }
+        let m: Vec<f32> = (0..256).map(|i| i as f32).collect();
+        // SAFETY: AVX-512 checked above; every load and store is inside its 256-float buffer.
+        let out = unsafe {
+            let mut r = [_mm512_setzero_ps(); 16];
+            for (i, v) in r.iter_mut().enumerate() {
+                *v = _mm512_loadu_ps(m.as_ptr().add(16 * i));
+            }
+            let t = transpose16(r);
+            let mut out = vec![0f32; 256];
+            for (j, v) in t.iter().enumerate() {
+                _mm512_storeu_ps(out.as_mut_ptr().add(16 * j), *v);
+            }
+            out
+        };
+        for i in 0..16 {
+            for j in 0..16 {
+                assert_eq!(out[16 * j + i], m[16 * i + j], "({i}, {j})");
+            }
+        }
+    }
+
+    #[test]
+    fn transpose_into_matches_scalar_with_edges() {
+        if !available() {
+            println!(
+                "skipped: no AVX-512 on this CPU (or {} set)",
+                crate::NO_AVX512_ENV
+            );
+            return;
+        }
+        for &(rows, cols) in &[(16, 16), (3, 5), (17, 33), (64, 32), (40, 7), (1, 1)] {
+            let (ss, ds) = (cols + 2, rows + 3);
+            let src: Vec<f32> = (0..rows * ss).map(|i| i as f32 + 0.5).collect();
+            let mut dst = vec![-1f32; cols * ds];
+            // SAFETY: AVX-512 checked above; the strides keep every access in its vector.
+            unsafe { transpose_into(src.as_ptr(), ss, rows, cols, dst.as_mut_ptr(), ds) };
+            for j in 0..cols {
+                for i in 0..ds {
+                    let want = if i < rows { src[i * ss + j] } else { -1.0 };
+                    assert_eq!(dst[j * ds + i], want, "{rows}x{cols} at ({i}, {j})");
+                }
+            }
+        }
+    }
 
     /// Packing A changes where the tiles read A from, never the order of the products: both
     /// paths give bit-identical results, on transposed and row-major A, with row and column

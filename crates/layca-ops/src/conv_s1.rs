@@ -131,6 +131,32 @@ impl Planes {
 /// Writes example `xn` (`c × h × w`) into its padded channels-last plane `xp`
 /// (`x̂[(iy + pt)·wp + ix + pl][ch]`); the border is left as it is (zero).
 fn pad_channels_last<T: Real>(xn: &[T], g: &Geom, pl: &Planes, xp: &mut [T]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && crate::avx512::available() {
+        let plane = g.h * g.w;
+        if plane == 0 || g.c == 0 {
+            return;
+        }
+        assert!(g.c * plane <= xn.len(), "pad_channels_last: input");
+        let last = ((g.h - 1 + g.pt) * pl.wp + g.pl + g.w) * g.c;
+        assert!(last <= xp.len(), "pad_channels_last: planes");
+        for iy in 0..g.h {
+            let dst = ((iy + g.pt) * pl.wp + g.pl) * g.c;
+            // SAFETY: AVX-512 checked; T is f32; rows ch < c of the source row iy and
+            // positions ix < w of the destination row lie in the slices (asserted above).
+            unsafe {
+                crate::avx512::transpose_into(
+                    xn.as_ptr().add(iy * g.w) as *const f32,
+                    plane,
+                    g.c,
+                    g.w,
+                    xp.as_mut_ptr().add(dst) as *mut f32,
+                    g.c,
+                )
+            };
+        }
+        return;
+    }
     for ch in 0..g.c {
         for iy in 0..g.h {
             let src = &xn[(ch * g.h + iy) * g.w..][..g.w];
