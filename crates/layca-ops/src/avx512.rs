@@ -254,15 +254,15 @@ unsafe fn pack_a_block(m: usize, kc: usize, a: *const f32, ars: usize, acs: usiz
     }
 }
 
-/// Copies `nw ≤ 64` floats (one row of a B panel) with inline vector moves: a `memcpy`
-/// call per 256-byte row cost more than the copy itself (`perf`: the panel copies were most
-/// of the step's `memmove` time).
+/// Copies `nw` floats (a row of a B panel, of a padded plane) with inline vector moves: a
+/// `memcpy` call per row of 32–64 floats cost more than the copy itself (`perf`: the row
+/// copies were most of the step's `memmove` time).
 ///
 /// # Safety
-/// `src[..nw]` readable, `dst[..nw]` writable, `nw ≤ 64`.
+/// `avx512f` must be available; `src[..nw]` readable, `dst[..nw]` writable, no overlap.
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn copy_row(src: *const f32, dst: *mut f32, nw: usize) {
+pub(crate) unsafe fn copy_row(src: *const f32, dst: *mut f32, nw: usize) {
     let mut v = 0;
     while v + 16 <= nw {
         _mm512_storeu_ps(dst.add(v), _mm512_loadu_ps(src.add(v)));

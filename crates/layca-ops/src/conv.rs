@@ -3,13 +3,15 @@
 //! Examples are split over the worker threads; each thread owns one im2col buffer, so the
 //! extra memory is `threads × (c·kh·kw) × (ho·wo)` elements, not a whole-batch im2col.
 
+use std::mem::MaybeUninit;
+
 use candle_core::{bail, Result, Shape, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use crate::gemm::{matmul, solo, Mat};
+use crate::gemm::{matmul, matmul_uninit, solo, Mat};
 use crate::kernel::{Cpu, Kernel2};
-use crate::util::{chunk_len, contiguous, threads, with_scratch, Real};
+use crate::util::{chunk_len, contiguous, threads, uninit_output, with_scratch, Real};
 
 /// Stride and (possibly asymmetric, TF "same"-style) zero padding of a convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,12 +336,17 @@ fn scratch_plan(g: &Geom, nb_max: usize) -> (bool, usize, usize) {
 
 /// Example `s` of `out` (`(·, o, p)` layout) ← columns `s·p..(s+1)·p` of the group matrix
 /// `grp` (`o` rows, row stride `nb·p`).
-fn scatter<T: Real>(grp: &[T], out: &mut [T], o: usize, p: usize, nb: usize) {
+fn scatter<T: Real>(grp: &[T], out: &mut [MaybeUninit<T>], o: usize, p: usize, nb: usize) {
     let ld = nb * p;
     for s in 0..nb {
         for r in 0..o {
-            out[(s * o + r) * p..(s * o + r + 1) * p]
-                .copy_from_slice(&grp[r * ld + s * p..r * ld + (s + 1) * p]);
+            let dst = &mut out[(s * o + r) * p..(s * o + r + 1) * p];
+            for (d, &v) in dst
+                .iter_mut()
+                .zip(&grp[r * ld + s * p..r * ld + (s + 1) * p])
+            {
+                d.write(v);
+            }
         }
     }
 }
@@ -360,53 +367,47 @@ pub(crate) fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
         return crate::conv_s1::forward_implicit(x, w, g);
     }
     let (k, p) = (g.k(), g.p());
-    let mut y = vec![T::zero(); g.n * g.o * p];
     let per = chunk_len(g.n);
     let par = inner_par(g.n);
     let nb_max = group_len(g, per);
-    y.par_chunks_mut(per * g.o * p)
-        .enumerate()
-        .for_each(|(ci, ychunk)| {
-            let (direct, col_len, grp_len) = scratch_plan(g, nb_max);
-            with_scratch::<T, _>(col_len, grp_len, |col, grp| {
-                let n_here = ychunk.len() / (g.o * p);
-                let mut s0 = 0;
-                while s0 < n_here {
-                    let nb = nb_max.min(n_here - s0);
-                    let ld = nb * p;
-                    let n0 = ci * per + s0;
-                    let yg = &mut ychunk[s0 * g.o * p..(s0 + nb) * g.o * p];
-                    if direct {
-                        let xn = &x[n0 * g.in_len()..(n0 + 1) * g.in_len()];
-                        matmul(
-                            yg,
-                            p,
-                            false,
-                            Mat::rows(w, k),
-                            Mat::rows(xn, p),
-                            g.o,
-                            p,
-                            k,
-                            par,
-                        );
-                    } else {
-                        for s in 0..nb {
-                            let xn = &x[(n0 + s) * g.in_len()..(n0 + s + 1) * g.in_len()];
-                            im2col(xn, g, col, ld, s * p);
-                        }
-                        let src = Mat::rows(&col[..k * ld], ld);
-                        if nb == 1 {
-                            matmul(yg, p, false, Mat::rows(w, k), src, g.o, p, k, par);
+    let fill = |y: &mut [MaybeUninit<T>]| {
+        y.par_chunks_mut(per * g.o * p)
+            .enumerate()
+            .for_each(|(ci, ychunk)| {
+                let (direct, col_len, grp_len) = scratch_plan(g, nb_max);
+                with_scratch::<T, _>(col_len, grp_len, |col, grp| {
+                    let n_here = ychunk.len() / (g.o * p);
+                    let mut s0 = 0;
+                    while s0 < n_here {
+                        let nb = nb_max.min(n_here - s0);
+                        let ld = nb * p;
+                        let n0 = ci * per + s0;
+                        let yg = &mut ychunk[s0 * g.o * p..(s0 + nb) * g.o * p];
+                        let wm = Mat::rows(w, k);
+                        if direct {
+                            let xn = Mat::rows(&x[n0 * g.in_len()..(n0 + 1) * g.in_len()], p);
+                            matmul_uninit(yg, p, wm, xn, g.o, p, k, par);
                         } else {
-                            matmul(grp, ld, false, Mat::rows(w, k), src, g.o, ld, k, par);
-                            scatter(grp, yg, g.o, p, nb);
+                            for s in 0..nb {
+                                let xn = &x[(n0 + s) * g.in_len()..(n0 + s + 1) * g.in_len()];
+                                im2col(xn, g, col, ld, s * p);
+                            }
+                            let src = Mat::rows(&col[..k * ld], ld);
+                            if nb == 1 {
+                                matmul_uninit(yg, p, wm, src, g.o, p, k, par);
+                            } else {
+                                matmul(grp, ld, false, wm, src, g.o, ld, k, par);
+                                scatter(grp, yg, g.o, p, nb);
+                            }
                         }
+                        s0 += nb;
                     }
-                    s0 += nb;
-                }
+                });
             });
-        });
-    y
+    };
+    // SAFETY: `fill` writes every element: each thread's chunk is covered by its groups of
+    // nb examples, each written whole by `matmul_uninit` (o × p) or `scatter`.
+    unsafe { uninit_output(g.n * g.o * p, fill) }
 }
 
 fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Vec<T> {

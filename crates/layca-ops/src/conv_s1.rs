@@ -297,38 +297,52 @@ pub(crate) fn forward_implicit<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
         })
         .collect();
     let (p, np) = (g.p(), g.ho * wp);
-    let mut y = vec![0f32; g.n * g.o * p];
     let per = chunk_len(g.n);
-    y.par_chunks_mut(per * g.o * p)
-        .enumerate()
-        .for_each(|(ci, ychunk)| {
-            with_scratch::<f32, _>(g.c * plane + g.kw, g.o * np, |xp, yp| {
-                xp.fill(0.0);
-                for (s, yn) in ychunk.chunks_mut(g.o * p).enumerate() {
-                    let n = ci * per + s;
-                    pad_planes(&x[n * g.in_len()..][..g.in_len()], g, wp, plane, xp);
-                    // SAFETY: AVX-512 checked by `implicit_wins`; every offset plus the
-                    // row's np columns stays within the c·plane + kw − 1 floats of xp.
-                    unsafe {
-                        crate::avx512::nn_gathered(
-                            g.o,
-                            np,
-                            w.as_ptr(),
-                            g.k(),
-                            xp.as_ptr(),
-                            &offsets,
-                            yp.as_mut_ptr(),
-                            np,
-                        )
-                    };
-                    for (o, yo) in yn.chunks_mut(p).enumerate() {
-                        for (oy, row) in yo.chunks_mut(g.wo).enumerate() {
-                            row.copy_from_slice(&yp[o * np + oy * wp..][..g.wo]);
+    let fill = |y: &mut [std::mem::MaybeUninit<f32>]| {
+        y.par_chunks_mut(per * g.o * p)
+            .enumerate()
+            .for_each(|(ci, ychunk)| {
+                with_scratch::<f32, _>(g.c * plane + g.kw, g.o * np, |xp, yp| {
+                    xp.fill(0.0);
+                    for (s, yn) in ychunk.chunks_mut(g.o * p).enumerate() {
+                        let n = ci * per + s;
+                        pad_planes(&x[n * g.in_len()..][..g.in_len()], g, wp, plane, xp);
+                        // SAFETY: AVX-512 checked by `implicit_wins`; every offset plus the
+                        // row's np columns stays within the c·plane + kw − 1 floats of xp.
+                        unsafe {
+                            crate::avx512::nn_gathered(
+                                g.o,
+                                np,
+                                w.as_ptr(),
+                                g.k(),
+                                xp.as_ptr(),
+                                &offsets,
+                                yp.as_mut_ptr(),
+                                np,
+                            )
+                        };
+                        // Every output element: o < g.o, oy < ho, wo columns each.
+                        for (o, yo) in yn.chunks_mut(p).enumerate() {
+                            for (oy, row) in yo.chunks_mut(g.wo).enumerate() {
+                                let src = &yp[o * np + oy * wp..][..g.wo];
+                                // SAFETY: AVX-512 checked; both rows are wo floats long
+                                // (MaybeUninit<f32> has f32's layout), distinct buffers.
+                                unsafe {
+                                    crate::avx512::copy_row(
+                                        src.as_ptr(),
+                                        row.as_mut_ptr() as *mut f32,
+                                        g.wo,
+                                    )
+                                };
+                            }
                         }
                     }
-                }
+                });
             });
-        });
+    };
+    // SAFETY: `fill` writes every element (the copy-out loop covers each example, channel,
+    // output row and column).
+    let y = unsafe { crate::util::uninit_output(g.n * g.o * p, fill) };
     // SAFETY: T is f32 (checked by `implicit_wins`); same layout.
     unsafe { from_f32(y) }
 }
@@ -338,8 +352,10 @@ pub(crate) fn forward_implicit<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
 fn pad_planes(xn: &[f32], g: &Geom, wp: usize, plane: usize, xp: &mut [f32]) {
     for c in 0..g.c {
         for iy in 0..g.h {
-            let dst = c * plane + (iy + g.pt) * wp + g.pl;
-            xp[dst..dst + g.w].copy_from_slice(&xn[(c * g.h + iy) * g.w..][..g.w]);
+            let dst = &mut xp[c * plane + (iy + g.pt) * wp + g.pl..][..g.w];
+            let src = &xn[(c * g.h + iy) * g.w..][..g.w];
+            // SAFETY: AVX-512 checked by `implicit_wins` (the only caller); both are w long.
+            unsafe { crate::avx512::copy_row(src.as_ptr(), dst.as_mut_ptr(), g.w) };
         }
     }
 }

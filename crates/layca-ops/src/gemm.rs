@@ -1,5 +1,7 @@
 //! A bounds-checked wrapper over the `gemm` crate (the packed GEMM that candle itself uses).
 
+use std::mem::MaybeUninit;
+
 use gemm::Parallelism;
 
 use crate::util::Real;
@@ -56,6 +58,43 @@ pub(crate) fn matmul<T: Real>(
     k: usize,
     par: Parallelism,
 ) {
+    // SAFETY: MaybeUninit<T> has T's layout, and `matmul_into` only ever stores initialised
+    // values, so `dst` stays initialised.
+    let dst = unsafe { &mut *(dst as *mut [T] as *mut [MaybeUninit<T>]) };
+    matmul_into(dst, dst_rs, accumulate, lhs, rhs, m, n, k, par)
+}
+
+/// [`matmul`] with `accumulate` false into a destination that need not be initialised
+/// (a kernel output about to be overwritten: no `vec![0; len]` memset first). Every element
+/// of the `m × n` view is written and none is read: the back ends do not read C without
+/// accumulation (`gemm`'s `read_dst`, β = 0 for `matrixmultiply` and MKL, the AVX-512 tiles'
+/// first reduction block).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn matmul_uninit<T: Real>(
+    dst: &mut [MaybeUninit<T>],
+    dst_rs: usize,
+    lhs: Mat<'_, T>,
+    rhs: Mat<'_, T>,
+    m: usize,
+    n: usize,
+    k: usize,
+    par: Parallelism,
+) {
+    matmul_into(dst, dst_rs, false, lhs, rhs, m, n, k, par)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn matmul_into<T: Real>(
+    dst: &mut [MaybeUninit<T>],
+    dst_rs: usize,
+    accumulate: bool,
+    lhs: Mat<'_, T>,
+    rhs: Mat<'_, T>,
+    m: usize,
+    n: usize,
+    k: usize,
+    par: Parallelism,
+) {
     assert!(
         lhs.fits(m, k) && rhs.fits(k, n),
         "layca-ops gemm: operand view out of bounds"
@@ -70,7 +109,7 @@ pub(crate) fn matmul<T: Real>(
     if k == 0 {
         if !accumulate {
             for i in 0..m {
-                dst[i * dst_rs..i * dst_rs + n].fill(T::zero());
+                dst[i * dst_rs..i * dst_rs + n].fill(MaybeUninit::new(T::zero()));
             }
         }
         return;
@@ -83,7 +122,7 @@ pub(crate) fn matmul<T: Real>(
                 m,
                 n,
                 k,
-                dst.as_mut_ptr(),
+                dst.as_mut_ptr() as *mut T,
                 1,
                 dst_rs as isize,
                 accumulate,
@@ -104,7 +143,7 @@ pub(crate) fn matmul<T: Real>(
         return;
     }
     let beta = if accumulate { T::one() } else { T::zero() };
-    let run = |dst: &mut [T], row0: usize, rows: usize| {
+    let run = |dst: &mut [MaybeUninit<T>], row0: usize, rows: usize| {
         let a = lhs.data[row0 * lhs.rs..].as_ptr();
         // SAFETY: rows row0..row0+rows of lhs and dst were checked above to be in bounds;
         // the SIMD back ends are only chosen for f32 on CPUs with AVX-512.
@@ -159,7 +198,7 @@ pub(crate) fn matmul<T: Real>(
                     rhs.rs as isize,
                     rhs.cs as isize,
                     beta,
-                    dst.as_mut_ptr(),
+                    dst.as_mut_ptr() as *mut T,
                     dst_rs as isize,
                     1,
                 ),
