@@ -476,6 +476,90 @@ unsafe fn tile<const MR: usize, const NV: usize>(t: &Tile) {
     }
 }
 
+/// The 16 lane sums of the batch-norm reductions (`bn::lane_sum`): lane `l` accumulates
+/// `f(v[l]), f(v[l + 16]), …` in that order, in one register, so every lane, and the f64
+/// total the caller forms from the lanes, is bit-identical to the 16 scalar accumulators of
+/// the generic code (which the compiler leaves scalar when a ReLU is fused in). `run` must
+/// be a whole number of 16-float chunks; the caller adds the tail.
+///
+/// * [`BnLanes::Pre`]: `Σ pre(x)`, with `pre = relu` when `relu_before`, else identity;
+/// * [`BnLanes::Sq`]: `Σ (pre(x) − μ)²` (a product and an add: no fused multiply-add).
+#[derive(Clone, Copy)]
+pub(crate) enum BnLanes {
+    Pre,
+    Sq(f32),
+}
+
+/// See [`BnLanes`].
+///
+/// # Safety
+/// `avx512f` must be available.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn bn_lanes(run: &[f32], relu_before: bool, what: BnLanes) -> [f32; 16] {
+    let zero = _mm512_setzero_ps();
+    let mut acc = zero;
+    let (chunks, _) = run.as_chunks::<16>();
+    for ch in chunks {
+        let mut v = _mm512_loadu_ps(ch.as_ptr());
+        if relu_before {
+            // relu(v) = v < 0 ? 0 : v; vmaxps(0, v) returns v unless 0 > v (v NaN: v).
+            v = _mm512_max_ps(zero, v);
+        }
+        acc = match what {
+            BnLanes::Pre => _mm512_add_ps(acc, v),
+            BnLanes::Sq(mu) => {
+                let t = _mm512_sub_ps(v, _mm512_set1_ps(mu));
+                _mm512_add_ps(acc, _mm512_mul_ps(t, t))
+            }
+        };
+    }
+    let mut out = [0f32; 16];
+    _mm512_storeu_ps(out.as_mut_ptr(), acc);
+    out
+}
+
+/// The two lane sums of the batch-norm backward (`bn::lane_sum2`): `Σ g` and
+/// `Σ g·(pre(x) − μ)` with `g = dy`, or 0 where `y ≤ 0` when `relu_after`; bit-identical to
+/// the generic lanes like [`bn_lanes`]. `x`, `y` and `dy` are equally long, whole 16-float
+/// chunks.
+///
+/// # Safety
+/// `avx512f` must be available.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn bn_lanes2(
+    x: &[f32],
+    y: &[f32],
+    dy: &[f32],
+    relu_before: bool,
+    relu_after: bool,
+    mu: f32,
+) -> ([f32; 16], [f32; 16]) {
+    let zero = _mm512_setzero_ps();
+    let muv = _mm512_set1_ps(mu);
+    let (mut a1, mut a2) = (zero, zero);
+    let (xc, _) = x.as_chunks::<16>();
+    let (yc, _) = y.as_chunks::<16>();
+    let (gc, _) = dy.as_chunks::<16>();
+    for ((xv, yv), gv) in xc.iter().zip(yc).zip(gc) {
+        let mut g = _mm512_loadu_ps(gv.as_ptr());
+        if relu_after {
+            // dz = y <= 0 ? 0 : dy (y NaN: dy).
+            let off = _mm512_cmp_ps_mask::<_CMP_LE_OQ>(_mm512_loadu_ps(yv.as_ptr()), zero);
+            g = _mm512_mask_mov_ps(g, off, zero);
+        }
+        let mut v = _mm512_loadu_ps(xv.as_ptr());
+        if relu_before {
+            v = _mm512_max_ps(zero, v);
+        }
+        a1 = _mm512_add_ps(a1, g);
+        a2 = _mm512_add_ps(a2, _mm512_mul_ps(g, _mm512_sub_ps(v, muv)));
+    }
+    let (mut o1, mut o2) = ([0f32; 16], [0f32; 16]);
+    _mm512_storeu_ps(o1.as_mut_ptr(), a1);
+    _mm512_storeu_ps(o2.as_mut_ptr(), a2);
+    (o1, o2)
+}
+
 /// `C (m × n, row stride ldc) (+)= A (m × k, row stride lda) · Bᵀ` with `B` (n × k, row
 /// stride ldb).
 ///

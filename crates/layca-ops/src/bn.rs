@@ -274,6 +274,50 @@ fn lane_sum2<T: Real>(len: usize, f: impl Fn(usize) -> (T, T)) -> (f64, f64) {
     (t1, t2)
 }
 
+/// `T`'s slice as `f32` when `T` is `f32` and the AVX-512 lane kernels can run.
+fn f32_lanes<T: Real>(v: &[T]) -> Option<&[f32]> {
+    #[cfg(target_arch = "x86_64")]
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && crate::avx512::available() {
+        // SAFETY: T is f32 (checked just above): same layout and length.
+        return Some(unsafe { std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len()) });
+    }
+    None
+}
+
+/// The f64 total of 16 lanes, then of the tail elements, exactly as [`lane_sum`] forms it.
+fn lanes_total<T: Real>(lanes: [f32; LANES], tail: impl Iterator<Item = T>) -> f64 {
+    let mut total: f64 = lanes.iter().map(|&v| v as f64).sum();
+    for v in tail {
+        total += v.f();
+    }
+    total
+}
+
+/// [`lane_sum`] of `pre(x)` (what = `Pre`) or `(pre(x) − μ)²` (`Sq(μ)`) over `run`: the
+/// AVX-512 lanes for f32 (bit-identical), the generic lanes otherwise.
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+fn run_sum<T: Real, const A: u8>(run: &[T], mu: Option<T>) -> f64 {
+    let f = |v: T| match mu {
+        None => pre::<T, A>(v),
+        Some(mu) => {
+            let t = pre::<T, A>(v) - mu;
+            t * t
+        }
+    };
+    #[cfg(target_arch = "x86_64")]
+    if let Some(xs) = f32_lanes(run) {
+        let full = run.len() / LANES * LANES;
+        let what = match mu {
+            None => crate::avx512::BnLanes::Pre,
+            Some(mu) => crate::avx512::BnLanes::Sq(mu.f() as f32),
+        };
+        // SAFETY: AVX-512 checked by `f32_lanes`.
+        let lanes = unsafe { crate::avx512::bn_lanes(&xs[..full], A == RELU_BEFORE, what) };
+        return lanes_total(lanes, run[full..].iter().map(|&v| f(v)));
+    }
+    lane_sum(run.len(), |i| f(run[i]))
+}
+
 fn forward<T: Real>(
     x: &[T],
     gamma: &[T],
@@ -301,10 +345,7 @@ fn forward_k<T: Real, const A: u8>(
     let c_ = d.c;
     let sums = channel_sums(
         d,
-        |_, o| {
-            let run = &x[o..o + s];
-            lane_sum(s, |i| pre::<T, A>(run[i]))
-        },
+        |_, o| run_sum::<T, A>(&x[o..o + s], None),
         |n, acc| {
             for (a, &v) in acc.iter_mut().zip(&x[n * c_..(n + 1) * c_]) {
                 *a += pre::<T, A>(v).f();
@@ -314,14 +355,7 @@ fn forward_k<T: Real, const A: u8>(
     let mean: Vec<f64> = sums.iter().map(|v| v / m).collect();
     let sq = channel_sums(
         d,
-        |c, o| {
-            let run = &x[o..o + s];
-            let mu = T::of(mean[c]);
-            lane_sum(s, |i| {
-                let t = pre::<T, A>(run[i]) - mu;
-                t * t
-            })
-        },
+        |c, o| run_sum::<T, A>(&x[o..o + s], Some(T::of(mean[c]))),
         |n, acc| {
             let r = &x[n * c_..(n + 1) * c_];
             for ((a, &v), &mu) in acc.iter_mut().zip(r).zip(&mean) {
@@ -406,6 +440,41 @@ fn dz<T: Real, const A: u8>(y: T, dy: T) -> T {
     }
 }
 
+/// [`lane_sum2`] of `Σ dz` and `Σ dz·(pre(x) − μ)` over one run: the AVX-512 lanes for f32
+/// (bit-identical), the generic lanes otherwise.
+fn run_sum2<T: Real, const A: u8>(xr: &[T], yr: &[T], gr: &[T], mu: T) -> (f64, f64) {
+    let f = |i: usize| {
+        let g = dz::<T, A>(yr[i], gr[i]);
+        (g, g * (pre::<T, A>(xr[i]) - mu))
+    };
+    #[cfg(target_arch = "x86_64")]
+    if let (Some(xs), Some(ys), Some(gs)) = (f32_lanes(xr), f32_lanes(yr), f32_lanes(gr)) {
+        let full = xr.len() / LANES * LANES;
+        // SAFETY: AVX-512 checked by `f32_lanes`; the three runs are equally long.
+        let (l1, l2) = unsafe {
+            crate::avx512::bn_lanes2(
+                &xs[..full],
+                &ys[..full],
+                &gs[..full],
+                A == RELU_BEFORE,
+                A == RELU_AFTER,
+                mu.f() as f32,
+            )
+        };
+        let (mut t1, mut t2): (f64, f64) = (
+            l1.iter().map(|&v| v as f64).sum(),
+            l2.iter().map(|&v| v as f64).sum(),
+        );
+        for i in full..xr.len() {
+            let (v1, v2) = f(i);
+            t1 += v1.f();
+            t2 += v2.f();
+        }
+        return (t1, t2);
+    }
+    lane_sum2(xr.len(), f)
+}
+
 #[allow(clippy::type_complexity)]
 fn backward_k<T: Real, const A: u8>(
     x: &[T],
@@ -422,14 +491,7 @@ fn backward_k<T: Real, const A: u8>(
     // would alone (same lanes, same order), so the results are those of two passes.
     let (sdy, sdx) = channel_sums2(
         d,
-        |c, o| {
-            let (xr, yr, gr) = (&x[o..o + s], &y[o..o + s], &dy[o..o + s]);
-            let mu = T::of(sv.mean[c]);
-            lane_sum2(s, |i| {
-                let g = dz::<T, A>(yr[i], gr[i]);
-                (g, g * (pre::<T, A>(xr[i]) - mu))
-            })
-        },
+        |c, o| run_sum2::<T, A>(&x[o..o + s], &y[o..o + s], &dy[o..o + s], T::of(sv.mean[c])),
         |n, acc_dy, acc_dx| {
             let r = n * c_..(n + 1) * c_;
             let it = acc_dy
@@ -616,5 +678,56 @@ impl Kernel3 for BnOp {
             gamma.track_op().then_some(dg),
             beta.track_op().then_some(db),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vals(len: usize, seed: u32) -> Vec<f32> {
+        (0..len)
+            .map(|i| {
+                let u = (i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8;
+                (u as f32 / (1u32 << 24) as f32 - 0.45) * 3.0
+            })
+            .collect()
+    }
+
+    fn check<const A: u8>() {
+        for len in [0, 5, 16, 37, 64, 1024 + 7] {
+            let (x, y, g) = (vals(len, 1), vals(len, 2), vals(len, 3));
+            let mu = 0.125f32;
+            let want = lane_sum(len, |i| pre::<f32, A>(x[i]));
+            assert_eq!(
+                run_sum::<f32, A>(&x, None).to_bits(),
+                want.to_bits(),
+                "sum {len}"
+            );
+            let want = lane_sum(len, |i| {
+                let t = pre::<f32, A>(x[i]) - mu;
+                t * t
+            });
+            let got = run_sum::<f32, A>(&x, Some(mu));
+            assert_eq!(got.to_bits(), want.to_bits(), "squares {len}");
+            let want = lane_sum2(len, |i| {
+                let d = dz::<f32, A>(y[i], g[i]);
+                (d, d * (pre::<f32, A>(x[i]) - mu))
+            });
+            let got = run_sum2::<f32, A>(&x, &y, &g, mu);
+            assert_eq!(
+                (got.0.to_bits(), got.1.to_bits()),
+                (want.0.to_bits(), want.1.to_bits())
+            );
+        }
+    }
+
+    /// The AVX-512 lane kernels (f32) give the generic lanes' sums bit for bit, for every
+    /// fused activation and with tails (on a CPU without AVX-512 both are the generic path).
+    #[test]
+    fn vector_lane_sums_are_bit_identical_to_generic() {
+        check::<NONE>();
+        check::<RELU_AFTER>();
+        check::<RELU_BEFORE>();
     }
 }
