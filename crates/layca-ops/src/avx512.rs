@@ -560,6 +560,51 @@ pub(crate) unsafe fn bn_lanes2(
     (o1, o2)
 }
 
+/// The batch-norm input gradient over whole 16-float chunks of one run (`bn::DxPass`):
+/// `dx = 0` where `relu_before` and `x ≤ 0`, else `(a·g − u·pre(x)) + w` with `g = dy`, or 0
+/// where `y ≤ 0` when `relu_after` (products and sums rounded one by one, as the generic
+/// code: bit-identical). Writes `out[..x.len()]`; `x`, `y`, `dy` are equally long.
+///
+/// # Safety
+/// `avx512f` must be available; `out` has room for `x.len()` floats.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn bn_dx(
+    x: &[f32],
+    y: &[f32],
+    dy: &[f32],
+    out: *mut f32,
+    [a, u, w]: [f32; 3],
+    relu_before: bool,
+    relu_after: bool,
+) {
+    let zero = _mm512_setzero_ps();
+    let (av, uv, wv) = (_mm512_set1_ps(a), _mm512_set1_ps(u), _mm512_set1_ps(w));
+    let (xc, _) = x.as_chunks::<16>();
+    let (yc, _) = y.as_chunks::<16>();
+    let (gc, _) = dy.as_chunks::<16>();
+    for (i, ((xv, yv), gv)) in xc.iter().zip(yc).zip(gc).enumerate() {
+        let mut g = _mm512_loadu_ps(gv.as_ptr());
+        if relu_after {
+            let off = _mm512_cmp_ps_mask::<_CMP_LE_OQ>(_mm512_loadu_ps(yv.as_ptr()), zero);
+            g = _mm512_mask_mov_ps(g, off, zero);
+        }
+        let xr = _mm512_loadu_ps(xv.as_ptr());
+        let v = if relu_before {
+            _mm512_max_ps(zero, xr)
+        } else {
+            xr
+        };
+        let mut r = _mm512_add_ps(
+            _mm512_sub_ps(_mm512_mul_ps(av, g), _mm512_mul_ps(uv, v)),
+            wv,
+        );
+        if relu_before {
+            r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask::<_CMP_LE_OQ>(xr, zero), zero);
+        }
+        _mm512_storeu_ps(out.add(16 * i), r);
+    }
+}
+
 /// `C (m × n, row stride ldc) (+)= A (m × k, row stride lda) · Bᵀ` with `B` (n × k, row
 /// stride ldb).
 ///
