@@ -29,14 +29,17 @@ use crate::util::{chunk_len, with_scratch, Real};
 
 /// The geometry of the forward convolution that computes the input gradient of `g`: stride
 /// 1, `c ↔ o`, output `h × w`, padding `k − 1 − pad` on each side; `None` unless `g` has
-/// stride 1, every padding below the kernel size, and fewer than 16 output channels.
+/// stride 1, every padding below the kernel size, and at most 32 output channels.
 ///
-/// The channel bound is measured (1 thread, batch 128, 3×3 same, input gradient): with 4
-/// channels at 32×32 the transposed forward takes 0.79 ms against 1.35 for GEMM + col2im (the
-/// old GEMM reduces over 4 channels only); at 8 channels both take 0.71 ms; at 16 to 64
-/// channels GEMM + col2im is 5–15 % faster (6.62 vs 7.00, 5.05 vs 5.89, 4.65 vs 4.84 ms).
+/// The channel bound is measured. Single ops (1 thread, batch 128, 3×3 same, input
+/// gradient): with 4 channels at 32×32 the transposed forward took 0.79 ms against 1.35 for
+/// GEMM + col2im (the old GEMM reduces over 4 channels only), at 8 channels both 0.71 ms.
+/// At 16 to 32 channels single ops favoured GEMM + col2im (6.62 vs 7.00, 5.05 vs 5.89 ms)
+/// until the implicit forward wrote uninitialised outputs and copied rows inline; whole
+/// steps then favour the transposed forward (A/B, 4 processes each: ResNet-32 331.6 →
+/// 319.5 ms, C10-CNN1 677.8 → 670.8 ms). At 64 channels (im2col forward) it is not taken.
 pub(crate) fn transposed(g: &Geom) -> Option<Geom> {
-    if g.stride != 1 || g.o >= 16 {
+    if g.stride != 1 || g.o > 32 {
         return None;
     }
     // Stride 1: ho = h + pt + pb − kh + 1, so the bottom / right paddings follow.
