@@ -311,6 +311,26 @@ pub(crate) unsafe fn transpose_into(
     }
 }
 
+/// [`copy_row`] for `rows` rows of `len` floats, at row pitches `sp` (source) and `dp`
+/// (destination): one call per plane instead of one per row of 8–32 floats.
+///
+/// # Safety
+/// `avx512f` must be available; `src[r·sp..r·sp + len]` readable and `dst[r·dp..r·dp + len]`
+/// writable for `r < rows`, no overlap.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn copy_rows(
+    src: *const f32,
+    sp: usize,
+    dst: *mut f32,
+    dp: usize,
+    rows: usize,
+    len: usize,
+) {
+    for r in 0..rows {
+        copy_row(src.add(r * sp), dst.add(r * dp), len);
+    }
+}
+
 /// The transpose of a 16×16 block held as 16 row vectors: `out[j][i] = r[i][j]`.
 ///
 /// # Safety

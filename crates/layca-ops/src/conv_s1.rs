@@ -326,18 +326,20 @@ pub(crate) fn forward_implicit<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
                         };
                         // Every output element: o < g.o, oy < ho, wo columns each.
                         for (o, yo) in yn.chunks_mut(p).enumerate() {
-                            for (oy, row) in yo.chunks_mut(g.wo).enumerate() {
-                                let src = &yp[o * np + oy * wp..][..g.wo];
-                                // SAFETY: AVX-512 checked; both rows are wo floats long
-                                // (MaybeUninit<f32> has f32's layout), distinct buffers.
-                                unsafe {
-                                    crate::avx512::copy_row(
-                                        src.as_ptr(),
-                                        row.as_mut_ptr() as *mut f32,
-                                        g.wo,
-                                    )
-                                };
-                            }
+                            let src = &yp[o * np..][..(g.ho - 1) * wp + g.wo];
+                            // SAFETY: AVX-512 checked; ho rows of wo floats at pitch wp lie
+                            // in `src`, at pitch wo in `yo` (p = ho·wo MaybeUninit<f32>,
+                            // f32's layout); distinct buffers.
+                            unsafe {
+                                crate::avx512::copy_rows(
+                                    src.as_ptr(),
+                                    wp,
+                                    yo.as_mut_ptr() as *mut f32,
+                                    g.wo,
+                                    g.ho,
+                                    g.wo,
+                                )
+                            };
                         }
                     }
                 });
@@ -353,13 +355,15 @@ pub(crate) fn forward_implicit<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
 /// Example `xn` (`c × h × w`) into zero-bordered planes `hp × wp` (channel `c` at
 /// `c·plane`, pixel `(iy, ix)` at `(iy + pt)·wp + ix + pl`); borders are left as they are.
 fn pad_planes(xn: &[f32], g: &Geom, wp: usize, plane: usize, xp: &mut [f32]) {
+    if g.h == 0 || g.w == 0 {
+        return;
+    }
     for c in 0..g.c {
-        for iy in 0..g.h {
-            let dst = &mut xp[c * plane + (iy + g.pt) * wp + g.pl..][..g.w];
-            let src = &xn[(c * g.h + iy) * g.w..][..g.w];
-            // SAFETY: AVX-512 checked by `implicit_wins` (the only caller); both are w long.
-            unsafe { crate::avx512::copy_row(src.as_ptr(), dst.as_mut_ptr(), g.w) };
-        }
+        let dst = &mut xp[c * plane + g.pt * wp + g.pl..][..(g.h - 1) * wp + g.w];
+        let src = &xn[c * g.h * g.w..][..g.h * g.w];
+        // SAFETY: AVX-512 checked by `implicit_wins` (the only caller); h rows of w floats
+        // at pitch w lie in `src`, at pitch wp in `dst`.
+        unsafe { crate::avx512::copy_rows(src.as_ptr(), g.w, dst.as_mut_ptr(), wp, g.h, g.w) };
     }
 }
 
