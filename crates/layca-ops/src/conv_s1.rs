@@ -91,13 +91,16 @@ pub(crate) fn input_grad_transposed<T: Real>(dy: &[T], w: &[T], g: &Geom, gt: &G
 /// too (by zeros of `dŷ`), so at 8×8 (64 outputs of 100 positions), 4×4 (16 of 36) and 2×2
 /// (4 of 16: the VGGs' 512-channel stages) the product wastes a third to three quarters of its
 /// FLOPs. At least 3/4 must be outputs (16×16 and up for 3×3): C10-CNN2's step went from
-/// 1.27–1.32 to 1.09 s with this bound. With MKL loaded (feature `mkl`), inputs of 64 channels or more take im2col + MKL
-/// instead (64 at 8×8: its product runs at 184 GFLOP/s against the tiles' 130).
+/// 1.27–1.32 to 1.09 s with this bound. Up to 64 input channels 8×8 (64 of 100) still pays:
+/// ResNet-32's last stage, whole steps A/B 311.8 → 305.9 ms, where C10-CNN1's 128-channel
+/// 8×8 convs lost (663.3 → 669.8 ms with them). With MKL loaded (feature `mkl`), inputs of
+/// 64 channels or more take im2col + MKL instead (64 at 8×8: its product runs at 184
+/// GFLOP/s against the tiles' 130).
 pub(crate) fn shifted_wins(g: &Geom) -> bool {
     let padded = (g.ho + g.kh - 1) * (g.wo + g.kw - 1);
     crate::conv::flat_shift(g)
         && g.kw * g.c >= 32
-        && 4 * g.ho * g.wo >= 3 * padded
+        && (4 * g.ho * g.wo >= 3 * padded || (g.c <= 64 && 100 * g.ho * g.wo >= 60 * padded))
         && (g.c < 64 || !crate::gemm::mkl_loaded())
 }
 
