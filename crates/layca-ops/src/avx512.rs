@@ -496,6 +496,32 @@ unsafe fn tile<const MR: usize, const NV: usize>(t: &Tile) {
     }
 }
 
+/// `relu` on 16 lanes, NaN kept as the scalar `relu` keeps it: `vmaxps(0, v)` returns `v`
+/// unless `0 > v`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn relu16(v: __m512) -> __m512 {
+    _mm512_max_ps(_mm512_setzero_ps(), v)
+}
+
+/// `v`, with 0 in the lanes where `key ≤ 0` (a NaN key keeps `v`).
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn zero_where_le0(v: __m512, key: __m512) -> __m512 {
+    let zero = _mm512_setzero_ps();
+    _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask::<_CMP_LE_OQ>(key, zero), zero)
+}
+
+/// The 16 lanes of a register, in order.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn lanes16(v: __m512) -> [f32; 16] {
+    let mut out = [0f32; 16];
+    // SAFETY: `out` holds 16 floats.
+    unsafe { _mm512_storeu_ps(out.as_mut_ptr(), v) };
+    out
+}
+
 /// The 16 lane sums of the batch-norm reductions (`bn::lane_sum`): lane `l` accumulates
 /// `f(v[l]), f(v[l + 16]), …` in that order, in one register, so every lane, and the f64
 /// total the caller forms from the lanes, is bit-identical to the 16 scalar accumulators of
@@ -522,8 +548,7 @@ pub(crate) unsafe fn bn_lanes(run: &[f32], relu_before: bool, what: BnLanes) -> 
     for ch in chunks {
         let mut v = _mm512_loadu_ps(ch.as_ptr());
         if relu_before {
-            // relu(v) = v < 0 ? 0 : v; vmaxps(0, v) returns v unless 0 > v (v NaN: v).
-            v = _mm512_max_ps(zero, v);
+            v = relu16(v);
         }
         acc = match what {
             BnLanes::Pre => _mm512_add_ps(acc, v),
@@ -533,9 +558,7 @@ pub(crate) unsafe fn bn_lanes(run: &[f32], relu_before: bool, what: BnLanes) -> 
             }
         };
     }
-    let mut out = [0f32; 16];
-    _mm512_storeu_ps(out.as_mut_ptr(), acc);
-    out
+    lanes16(acc)
 }
 
 /// The two lane sums of the batch-norm backward (`bn::lane_sum2`): `Σ g` and
@@ -563,21 +586,16 @@ pub(crate) unsafe fn bn_lanes2(
     for ((xv, yv), gv) in xc.iter().zip(yc).zip(gc) {
         let mut g = _mm512_loadu_ps(gv.as_ptr());
         if relu_after {
-            // dz = y <= 0 ? 0 : dy (y NaN: dy).
-            let off = _mm512_cmp_ps_mask::<_CMP_LE_OQ>(_mm512_loadu_ps(yv.as_ptr()), zero);
-            g = _mm512_mask_mov_ps(g, off, zero);
+            g = zero_where_le0(g, _mm512_loadu_ps(yv.as_ptr()));
         }
         let mut v = _mm512_loadu_ps(xv.as_ptr());
         if relu_before {
-            v = _mm512_max_ps(zero, v);
+            v = relu16(v);
         }
         a1 = _mm512_add_ps(a1, g);
         a2 = _mm512_add_ps(a2, _mm512_mul_ps(g, _mm512_sub_ps(v, muv)));
     }
-    let (mut o1, mut o2) = ([0f32; 16], [0f32; 16]);
-    _mm512_storeu_ps(o1.as_mut_ptr(), a1);
-    _mm512_storeu_ps(o2.as_mut_ptr(), a2);
-    (o1, o2)
+    (lanes16(a1), lanes16(a2))
 }
 
 /// The batch-norm input gradient over whole 16-float chunks of one run (`bn::DxPass`):
@@ -597,7 +615,6 @@ pub(crate) unsafe fn bn_dx(
     relu_before: bool,
     relu_after: bool,
 ) {
-    let zero = _mm512_setzero_ps();
     let (av, uv, wv) = (_mm512_set1_ps(a), _mm512_set1_ps(u), _mm512_set1_ps(w));
     let (xc, _) = x.as_chunks::<16>();
     let (yc, _) = y.as_chunks::<16>();
@@ -605,21 +622,16 @@ pub(crate) unsafe fn bn_dx(
     for (i, ((xv, yv), gv)) in xc.iter().zip(yc).zip(gc).enumerate() {
         let mut g = _mm512_loadu_ps(gv.as_ptr());
         if relu_after {
-            let off = _mm512_cmp_ps_mask::<_CMP_LE_OQ>(_mm512_loadu_ps(yv.as_ptr()), zero);
-            g = _mm512_mask_mov_ps(g, off, zero);
+            g = zero_where_le0(g, _mm512_loadu_ps(yv.as_ptr()));
         }
         let xr = _mm512_loadu_ps(xv.as_ptr());
-        let v = if relu_before {
-            _mm512_max_ps(zero, xr)
-        } else {
-            xr
-        };
+        let v = if relu_before { relu16(xr) } else { xr };
         let mut r = _mm512_add_ps(
             _mm512_sub_ps(_mm512_mul_ps(av, g), _mm512_mul_ps(uv, v)),
             wv,
         );
         if relu_before {
-            r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask::<_CMP_LE_OQ>(xr, zero), zero);
+            r = zero_where_le0(r, xr);
         }
         _mm512_storeu_ps(out.add(16 * i), r);
     }

@@ -276,21 +276,13 @@ fn lane_sum2<T: Real>(len: usize, f: impl Fn(usize) -> (T, T)) -> (f64, f64) {
 
 /// `T`'s slice as `f32` when `T` is `f32` and the AVX-512 lane kernels can run.
 fn f32_lanes<T: Real>(v: &[T]) -> Option<&[f32]> {
-    #[cfg(target_arch = "x86_64")]
-    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && crate::avx512::available() {
-        // SAFETY: T is f32 (checked just above): same layout and length.
-        return Some(unsafe { std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len()) });
-    }
-    None
+    crate::util::f32s(v).filter(|_| cfg!(target_arch = "x86_64") && crate::avx512::available())
 }
 
-/// The f64 total of 16 lanes, then of the tail elements, exactly as [`lane_sum`] forms it.
-fn lanes_total<T: Real>(lanes: [f32; LANES], tail: impl Iterator<Item = T>) -> f64 {
-    let mut total: f64 = lanes.iter().map(|&v| v as f64).sum();
-    for v in tail {
-        total += v.f();
-    }
-    total
+/// The f64 sum of 16 lanes, in lane order, exactly as [`lane_sum`] forms it (the tail
+/// elements are added after it).
+fn lanes_f64(lanes: [f32; LANES]) -> f64 {
+    lanes.iter().map(|&v| v as f64).sum()
 }
 
 /// [`lane_sum`] of `pre(x)` (what = `Pre`) or `(pre(x) − μ)²` (`Sq(μ)`) over `run`: the
@@ -313,7 +305,11 @@ fn run_sum<T: Real, const A: u8>(run: &[T], mu: Option<T>) -> f64 {
         };
         // SAFETY: AVX-512 checked by `f32_lanes`.
         let lanes = unsafe { crate::avx512::bn_lanes(&xs[..full], A == RELU_BEFORE, what) };
-        return lanes_total(lanes, run[full..].iter().map(|&v| f(v)));
+        let mut total = lanes_f64(lanes);
+        for &v in &run[full..] {
+            total += f(v).f();
+        }
+        return total;
     }
     lane_sum(run.len(), |i| f(run[i]))
 }
@@ -461,10 +457,7 @@ fn run_sum2<T: Real, const A: u8>(xr: &[T], yr: &[T], gr: &[T], mu: T) -> (f64, 
                 mu.f() as f32,
             )
         };
-        let (mut t1, mut t2): (f64, f64) = (
-            l1.iter().map(|&v| v as f64).sum(),
-            l2.iter().map(|&v| v as f64).sum(),
-        );
+        let (mut t1, mut t2) = (lanes_f64(l1), lanes_f64(l2));
         for i in full..xr.len() {
             let (v1, v2) = f(i);
             t1 += v1.f();

@@ -25,7 +25,7 @@ use rayon::prelude::*;
 
 use crate::conv::{forward, inner_par, sum_partials, Geom};
 use crate::gemm::{matmul, Mat};
-use crate::util::{chunk_len, with_scratch, Real};
+use crate::util::{chunk_len, f32s, with_scratch, Real};
 
 /// The geometry of the forward convolution that computes the input gradient of `g`: stride
 /// 1, `c ↔ o`, output `h × w`, padding `k − 1 − pad` on each side; `None` unless `g` has
@@ -138,25 +138,29 @@ impl Planes {
 /// (`x̂[(iy + pt)·wp + ix + pl][ch]`); the border is left as it is (zero).
 fn pad_channels_last<T: Real>(xn: &[T], g: &Geom, pl: &Planes, xp: &mut [T]) {
     #[cfg(target_arch = "x86_64")]
-    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && crate::avx512::available() {
+    if let (true, Some(xs), Some(xd)) = (
+        crate::avx512::available(),
+        crate::util::f32s(xn),
+        crate::util::f32s_mut(&mut *xp),
+    ) {
         let plane = g.h * g.w;
         if plane == 0 || g.c == 0 {
             return;
         }
-        assert!(g.c * plane <= xn.len(), "pad_channels_last: input");
+        assert!(g.c * plane <= xs.len(), "pad_channels_last: input");
         let last = ((g.h - 1 + g.pt) * pl.wp + g.pl + g.w) * g.c;
-        assert!(last <= xp.len(), "pad_channels_last: planes");
+        assert!(last <= xd.len(), "pad_channels_last: planes");
         for iy in 0..g.h {
             let dst = ((iy + g.pt) * pl.wp + g.pl) * g.c;
-            // SAFETY: AVX-512 checked; T is f32; rows ch < c of the source row iy and
-            // positions ix < w of the destination row lie in the slices (asserted above).
+            // SAFETY: AVX-512 checked; rows ch < c of the source row iy and positions ix < w
+            // of the destination row lie in the slices (asserted above).
             unsafe {
                 crate::avx512::transpose_into(
-                    xn.as_ptr().add(iy * g.w) as *const f32,
+                    xs.as_ptr().add(iy * g.w),
                     plane,
                     g.c,
                     g.w,
-                    xp.as_mut_ptr().add(dst) as *mut f32,
+                    xd.as_mut_ptr().add(dst),
                     g.c,
                 )
             };
@@ -293,8 +297,8 @@ pub(crate) fn implicit_wins<T: Real>(g: &Geom) -> bool {
 /// output is computed at row pitch `wp` (its `wp − wo` extra columns per row read across the
 /// border and are dropped) and copied out.
 pub(crate) fn forward_implicit<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
-    // SAFETY: `implicit_wins` checked that T is f32.
-    let (x, w) = unsafe { (as_f32(x), as_f32(w)) };
+    let f32_only = "forward_implicit: implicit_wins admits f32 only";
+    let (x, w) = (f32s(x).expect(f32_only), f32s(w).expect(f32_only));
     let (hp, wp) = (g.ho + g.kh - 1, g.wo + g.kw - 1);
     let plane = hp * wp;
     let offsets: Vec<usize> = (0..g.c)
@@ -368,12 +372,6 @@ fn pad_planes(xn: &[f32], g: &Geom, wp: usize, plane: usize, xp: &mut [f32]) {
         // at pitch w lie in `src`, at pitch wp in `dst`.
         unsafe { crate::avx512::copy_rows(src.as_ptr(), g.w, dst.as_mut_ptr(), wp, g.h, g.w) };
     }
-}
-
-/// # Safety
-/// `T` must be `f32`.
-unsafe fn as_f32<T: Real>(v: &[T]) -> &[f32] {
-    std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len())
 }
 
 /// # Safety

@@ -88,6 +88,20 @@ impl Real for f64 {
     }
 }
 
+/// `v` as `f32` when `T` is `f32` (the f32-only SIMD paths of generic kernels), else `None`.
+pub(crate) fn f32s<T: Real>(v: &[T]) -> Option<&[f32]> {
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>())
+        // SAFETY: T is f32 (checked): same layout and length.
+        .then(|| unsafe { std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len()) })
+}
+
+/// [`f32s`] for a mutable slice.
+pub(crate) fn f32s_mut<T: Real>(v: &mut [T]) -> Option<&mut [f32]> {
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>())
+        // SAFETY: T is f32 (checked): same layout and length; the borrow is moved.
+        .then(|| unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut f32, v.len()) })
+}
+
 /// `max(v, 0)` (0 for NaN is never produced: NaN stays NaN as in `relu`).
 #[inline(always)]
 pub(crate) fn relu<T: Real>(v: T) -> T {
