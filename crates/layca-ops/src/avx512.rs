@@ -496,6 +496,169 @@ unsafe fn tile<const MR: usize, const NV: usize>(t: &Tile) {
     }
 }
 
+/// One register tile of the channels-last implicit convolution (`conv_nhwc`): `mr` output
+/// pixels × `nv` vectors of output channels over one block of input channels,
+/// `out[r·ldo + v] (+)= Σ_t Σ_{q < cw} a[r][taps[t] + q] · panel[(t·cw + q)·16·nv + v]` for
+/// `v < nw` (`a[r]` at the block's first channel). The panel is zero-padded to `16·nv`
+/// columns, so only the stores are masked.
+///
+/// # Safety
+/// `avx512f` must be available; `mr ≤ 6` (`nv` 4) or `≤ 12` (`nv` 2); for `r < mr`,
+/// `a[r][taps[t] + q]` readable for every tap and `q < cw`;
+/// `panel[..taps.len()·cw·16·nv]` readable; rows `r < mr` of `out` (stride `ldo`) readable
+/// and writable for `nw ≤ 16·nv` floats.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn implicit_tile(
+    mr: usize,
+    nv: usize,
+    a: &[*const f32],
+    taps: &[usize],
+    cw: usize,
+    panel: *const f32,
+    out: *mut f32,
+    ldo: usize,
+    nw: usize,
+    accumulate: bool,
+) {
+    macro_rules! rows {
+        ($nv:literal, $($m:literal)*) => {
+            match mr {
+                $($m => implicit::<$m, $nv>(a, taps, cw, panel, out, ldo, nw, accumulate),)*
+                _ => unreachable!("implicit_tile: {mr} rows"),
+            }
+        };
+    }
+    if nv == 2 {
+        rows!(2, 1 2 3 4 5 6 7 8 9 10 11 12)
+    } else {
+        rows!(4, 1 2 3 4 5 6)
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn implicit<const MR: usize, const NV: usize>(
+    a: &[*const f32],
+    taps: &[usize],
+    cw: usize,
+    panel: *const f32,
+    out: *mut f32,
+    ldo: usize,
+    nw: usize,
+    accumulate: bool,
+) {
+    let mut acc = [[_mm512_setzero_ps(); NV]; MR];
+    let mut b = panel;
+    for &toff in taps {
+        let mut ar = [std::ptr::null::<f32>(); MR];
+        for (r, p) in ar.iter_mut().enumerate() {
+            *p = a[r].add(toff);
+        }
+        for q in 0..cw {
+            let mut bv = [_mm512_setzero_ps(); NV];
+            for (v, x) in bv.iter_mut().enumerate() {
+                *x = _mm512_loadu_ps(b.add(16 * v));
+            }
+            for (r, accr) in acc.iter_mut().enumerate() {
+                let av = _mm512_set1_ps(*ar[r].add(q));
+                for v in 0..NV {
+                    accr[v] = _mm512_fmadd_ps(av, bv[v], accr[v]);
+                }
+            }
+            b = b.add(16 * NV);
+        }
+    }
+    for (r, accr) in acc.iter().enumerate() {
+        for (v, x) in accr.iter().enumerate() {
+            let m = lane_mask(nw, v);
+            if m != 0 {
+                let dst = out.add(r * ldo + 16 * v);
+                let mut x = *x;
+                if accumulate {
+                    x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, dst));
+                }
+                _mm512_mask_storeu_ps(dst, m, x);
+            }
+        }
+    }
+}
+
+/// One register tile of the channels-last kernel gradient (`conv_nhwc`): `c[r·ldc + v] +=
+/// Σ_g a[g·lda + r] · b[rows[g] + v]` for `r < mr`, `v < nw ≤ 16·nv` (`a`: channels-last
+/// `dY` at the tile's first output channel; `b`: the padded input at the tap and first input
+/// channel; `rows`: the pixels' offsets).
+///
+/// # Safety
+/// `avx512f` must be available; `a[g·lda + r]` for `r < mr` and `b[rows[g]..rows[g] + nw]`
+/// readable for every `g`; rows `r < mr` of `c` (stride `ldc`) readable and writable for
+/// `nw` floats.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn pixel_tile(
+    mr: usize,
+    nv: usize,
+    a: *const f32,
+    lda: usize,
+    b: *const f32,
+    rows: &[usize],
+    c: *mut f32,
+    ldc: usize,
+    nw: usize,
+) {
+    macro_rules! rows {
+        ($nv:literal, $($m:literal)*) => {
+            match mr {
+                $($m => pixels::<$m, $nv>(a, lda, b, rows, c, ldc, nw),)*
+                _ => unreachable!("pixel_tile: {mr} rows"),
+            }
+        };
+    }
+    if nv == 2 {
+        rows!(2, 1 2 3 4 5 6 7 8 9 10 11 12)
+    } else {
+        rows!(4, 1 2 3 4 5 6)
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn pixels<const MR: usize, const NV: usize>(
+    a: *const f32,
+    lda: usize,
+    b: *const f32,
+    rows: &[usize],
+    c: *mut f32,
+    ldc: usize,
+    nw: usize,
+) {
+    let mut masks = [0 as __mmask16; NV];
+    for (v, m) in masks.iter_mut().enumerate() {
+        *m = lane_mask(nw, v);
+    }
+    let mut acc = [[_mm512_setzero_ps(); NV]; MR];
+    let mut ag = a;
+    for &off in rows {
+        let bg = b.add(off);
+        let mut bv = [_mm512_setzero_ps(); NV];
+        for (v, x) in bv.iter_mut().enumerate() {
+            *x = _mm512_maskz_loadu_ps(masks[v], bg.add(16 * v));
+        }
+        for (r, accr) in acc.iter_mut().enumerate() {
+            let av = _mm512_set1_ps(*ag.add(r));
+            for v in 0..NV {
+                accr[v] = _mm512_fmadd_ps(av, bv[v], accr[v]);
+            }
+        }
+        ag = ag.add(lda);
+    }
+    for (r, accr) in acc.iter().enumerate() {
+        for (v, x) in accr.iter().enumerate() {
+            if masks[v] != 0 {
+                let dst = c.add(r * ldc + 16 * v);
+                let sum = _mm512_add_ps(*x, _mm512_maskz_loadu_ps(masks[v], dst));
+                _mm512_mask_storeu_ps(dst, masks[v], sum);
+            }
+        }
+    }
+}
+
 /// `relu` on 16 lanes, NaN kept as the scalar `relu` keeps it: `vmaxps(0, v)` returns `v`
 /// unless `0 > v`.
 #[inline]

@@ -363,6 +363,10 @@ fn gather<T: Real>(src: &[T], grp: &mut [T], o: usize, p: usize, nb: usize) {
 }
 
 pub(crate) fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
+    #[cfg(target_arch = "x86_64")]
+    if crate::conv_nhwc::forward_wins::<T>(g) {
+        return crate::conv_nhwc::forward(x, w, g);
+    }
     if crate::conv_s1::implicit_wins::<T>(g) {
         return crate::conv_s1::forward_implicit(x, w, g);
     }
@@ -410,7 +414,14 @@ pub(crate) fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
     unsafe { uninit_output(g.n * g.o * p, fill) }
 }
 
-fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Vec<T> {
+pub(crate) fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Vec<T> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(gt) = crate::conv_s1::transpose_geom(g) {
+        if crate::conv_nhwc::forward_wins::<T>(&gt) {
+            let wt = crate::conv_s1::flip_transpose(w, g);
+            return crate::conv_nhwc::input_grad(dy, &wt, &gt);
+        }
+    }
     if let Some(gt) = crate::conv_s1::transposed(g) {
         return crate::conv_s1::input_grad_transposed(dy, w, g, &gt);
     }
@@ -474,7 +485,11 @@ fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Vec<T> {
     dx
 }
 
-fn backward_kernel<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
+pub(crate) fn backward_kernel<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
+    #[cfg(target_arch = "x86_64")]
+    if crate::conv_nhwc::kernel_grad_wins::<T>(g) {
+        return crate::conv_nhwc::kernel_grad(x, dy, g);
+    }
     if crate::conv_s1::shifted_wins(g) {
         return crate::conv_s1::kernel_grad_shifted(x, dy, g);
     }

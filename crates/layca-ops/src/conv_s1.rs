@@ -39,7 +39,16 @@ use crate::util::{chunk_len, f32s, with_scratch, Real};
 /// steps then favour the transposed forward (A/B, 4 processes each: ResNet-32 331.6 →
 /// 319.5 ms, C10-CNN1 677.8 → 670.8 ms). At 64 channels (im2col forward) it is not taken.
 pub(crate) fn transposed(g: &Geom) -> Option<Geom> {
-    if g.stride != 1 || g.o > 32 {
+    if g.o > 32 {
+        return None;
+    }
+    transpose_geom(g)
+}
+
+/// The geometry of [`transposed`] without its channel bound: `None` unless `g` has stride 1
+/// and every padding below the kernel size.
+pub(crate) fn transpose_geom(g: &Geom) -> Option<Geom> {
+    if g.stride != 1 {
         return None;
     }
     // Stride 1: ho = h + pt + pb − kh + 1, so the bottom / right paddings follow.
@@ -65,7 +74,7 @@ pub(crate) fn transposed(g: &Geom) -> Option<Geom> {
 }
 
 /// `W'[c][o][ki][kj] = W[o][c][kh − 1 − ki][kw − 1 − kj]`.
-fn flip_transpose<T: Real>(w: &[T], g: &Geom) -> Vec<T> {
+pub(crate) fn flip_transpose<T: Real>(w: &[T], g: &Geom) -> Vec<T> {
     let taps = g.kh * g.kw;
     let mut out = Vec::with_capacity(w.len());
     for c in 0..g.c {
@@ -262,7 +271,7 @@ fn kernel_grad_chunk<T: Real>(
 }
 
 /// `(o, ki, kj, c)` order → the kernel's `(o, c, ki, kj)`.
-fn to_oihw<T: Real>(dwk: &[T], g: &Geom) -> Vec<T> {
+pub(crate) fn to_oihw<T: Real>(dwk: &[T], g: &Geom) -> Vec<T> {
     let taps = g.kh * g.kw;
     let mut dw = vec![T::zero(); dwk.len()];
     for o in 0..g.o {

@@ -36,6 +36,8 @@ use serde::{Deserialize, Serialize};
 mod avx512;
 mod bn;
 mod conv;
+#[cfg(target_arch = "x86_64")]
+mod conv_nhwc;
 mod conv_s1;
 #[cfg(feature = "cuda")]
 pub mod cuda;
@@ -135,4 +137,47 @@ pub fn supports_max_pool(t: &Tensor) -> bool {
         return true;
     }
     supports(t)
+}
+
+/// Direct entry points to the convolution kernels on slices, for the `convshapes` example
+/// (per-pass timings without a candle graph around them). Not a stable API.
+#[doc(hidden)]
+pub mod bench {
+    use crate::conv::Geom;
+
+    /// A stride-1, pad-1 3×3 convolution of `n × c × hw × hw` inputs to `o` channels.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Same3x3(pub(crate) Geom);
+
+    impl Same3x3 {
+        /// The geometry.
+        pub fn new(n: usize, c: usize, o: usize, hw: usize) -> Self {
+            Self(Geom {
+                n,
+                c,
+                h: hw,
+                w: hw,
+                o,
+                kh: 3,
+                kw: 3,
+                stride: 1,
+                pt: 1,
+                pl: 1,
+                ho: hw,
+                wo: hw,
+            })
+        }
+        /// `y = conv(x, w)`.
+        pub fn forward(&self, x: &[f32], w: &[f32]) -> Vec<f32> {
+            crate::conv::forward(x, w, &self.0)
+        }
+        /// `dx` from `dy`.
+        pub fn input_grad(&self, dy: &[f32], w: &[f32]) -> Vec<f32> {
+            crate::conv::backward_input(dy, w, &self.0)
+        }
+        /// `dW` from `x` and `dy`.
+        pub fn kernel_grad(&self, x: &[f32], dy: &[f32]) -> Vec<f32> {
+            crate::conv::backward_kernel(x, dy, &self.0)
+        }
+    }
 }

@@ -114,6 +114,23 @@ fn conv2d_matches_stock_on_stride_one_paddings() {
 }
 
 #[test]
+fn conv2d_matches_stock_on_channels_last_paths() {
+    // The channels-last implicit convolution (`conv_nhwc`: f32, stride 1, ≥ 32 input and
+    // output channels): 12-row tiles (≤ 32 columns) and 6-row tiles, channel counts off the
+    // 16-lane and 64-column grids, pixel tiles across rows and examples (4×4, 5×5 planes),
+    // asymmetric, large and valid paddings, a 5×5 kernel, one example; f64 takes the other
+    // paths on the same shapes.
+    for dt in [DType::F32, DType::F64] {
+        conv_case(3, 32, 8, 32, 3, 1, [1, 1, 1, 1], dt);
+        conv_case(2, 40, 5, 70, 3, 1, [1, 1, 1, 1], dt);
+        conv_case(5, 64, 4, 48, 3, 1, [1, 1, 1, 1], dt);
+        conv_case(2, 33, 7, 129, 3, 1, [2, 0, 0, 2], dt);
+        conv_case(1, 36, 9, 40, 5, 1, [1, 3, 4, 0], dt);
+        conv_case(2, 48, 6, 33, 3, 1, [0, 0, 0, 0], dt);
+    }
+}
+
+#[test]
 fn conv2d_skips_the_input_gradient_for_data() {
     let x = randn(&[2, 3, 8, 8], DType::F32, 1);
     let w = var(&[4, 3, 3, 3], DType::F32, 2);
