@@ -418,8 +418,7 @@ pub(crate) fn backward_input<T: Real>(dy: &[T], w: &[T], g: &Geom) -> Vec<T> {
     #[cfg(target_arch = "x86_64")]
     if let Some(gt) = crate::conv_s1::transpose_geom(g) {
         if crate::conv_nhwc::forward_wins::<T>(&gt) {
-            let wt = crate::conv_s1::flip_transpose(w, g);
-            return crate::conv_nhwc::input_grad(dy, &wt, &gt);
+            return crate::conv_nhwc::input_grad(dy, w, g, &gt);
         }
     }
     if let Some(gt) = crate::conv_s1::transposed(g) {

@@ -66,6 +66,9 @@ fn usable<T: Real>() -> bool {
     }
 }
 
+/// The most bytes of padded input per group (when one example is smaller).
+const GROUP_BYTES: usize = 1 << 19;
+
 /// The zero-padded channels-last planes of a group of examples.
 #[derive(Clone, Copy)]
 struct Padded {
@@ -80,8 +83,10 @@ struct Padded {
 impl Padded {
     fn new(g: &Geom, per: usize) -> Self {
         let (hp, wp) = ((g.ho - 1) * g.stride + g.kh, (g.wo - 1) * g.stride + g.kw);
-        // Groups of at least 256 output pixels (the 4×4 planes of the last VGG stages).
-        let nb = 256usize.div_ceil(g.p()).clamp(1, per.max(1));
+        // Groups of at least 256 output pixels (the 4×4 planes of the last VGG stages), but
+        // no more padded input than half an L2 (512-channel planes).
+        let fits = (GROUP_BYTES / (hp * wp * g.c * 4).max(1)).max(1);
+        let nb = 256usize.div_ceil(g.p()).min(fits).clamp(1, per.max(1));
         Self {
             hp,
             wp,
@@ -147,26 +152,97 @@ fn pad_example(xn: &[f32], g: &Geom, pd: &Padded, xp: &mut [f32]) {
     }
 }
 
-/// The forward weights packed for the tiles, `nr` outputs per panel and the input channels
-/// in blocks of [`CB`]: panel `jb`, channel block `cb` (channels `c0..c0 + cw`) is the
-/// contiguous `taps × cw × nr` slice at `jb·taps·c·nr + taps·c0·nr`, element `(tap, q, v)`
-/// = `W[nr·jb + v][c0 + q][ki][kj]`, zero past `o`.
-fn pack_weights(w: &[f32], g: &Geom, nr: usize) -> Vec<f32> {
-    let taps = g.kh * g.kw;
-    let blocks = g.o.div_ceil(nr);
-    let mut out = vec![0f32; blocks * taps * g.c * nr];
-    for o in 0..g.o {
-        let (jb, v) = (o / nr, o % nr);
-        for ch in 0..g.c {
-            let (c0, q) = (ch / CB * CB, ch % CB);
-            let cw = (g.c - c0).min(CB);
-            let base = jb * taps * g.c * nr + taps * c0 * nr;
+/// Weights packed for the forward tiles, `nr` GEMM outputs per panel and the GEMM's input
+/// channels in blocks of [`CB`]: panel `jb`, channel block `cb` (channels `c0..c0 + cw`) is
+/// the contiguous `taps × cw × nr` slice at `jb·taps·c·nr + taps·c0·nr`, element
+/// `(tap, q, v)` = `row(jb, c0 + q, tap)[v]`, zero past `o`. `row(jb, ch, tap)` is the
+/// contiguous run of the weights of panel `jb`'s outputs (`min(nr, o − nr·jb)`) for input
+/// channel `ch` at `tap`.
+fn pack_panels<'a>(
+    o: usize,
+    c: usize,
+    taps: usize,
+    nr: usize,
+    row: impl Fn(usize, usize, usize) -> &'a [f32],
+) -> Vec<f32> {
+    let blocks = o.div_ceil(nr);
+    let mut out = vec![0f32; blocks * taps * c * nr];
+    for jb in 0..blocks {
+        let nw = (o - jb * nr).min(nr);
+        let mut c0 = 0;
+        while c0 < c {
+            let cw = (c - c0).min(CB);
+            let base = jb * taps * c * nr + taps * c0 * nr;
             for t in 0..taps {
-                out[base + (t * cw + q) * nr + v] = w[(o * g.c + ch) * taps + t];
+                for q in 0..cw {
+                    let src = &row(jb, c0 + q, t)[..nw];
+                    let dst = &mut out[base + (t * cw + q) * nr..][..nw];
+                    // SAFETY: AVX-512 checked by the gates; both slices hold nw floats.
+                    unsafe { crate::avx512::copy_row(src.as_ptr(), dst.as_mut_ptr(), nw) };
+                }
             }
+            c0 += cw;
         }
     }
     out
+}
+
+/// The forward panels of `W` (`o × c × kh × kw`): the transpose `[c·taps][nr]` of each
+/// panel's `nr` rows of `W` gives the rows (one strided transpose of all of `W` ran at a
+/// fraction of this speed for 512 channels: every row a different page).
+fn pack_forward(w: &[f32], g: &Geom) -> Vec<f32> {
+    let taps = g.kh * g.kw;
+    let depth = g.c * taps;
+    assert!(w.len() >= g.o * depth, "conv_nhwc: kernel");
+    let nr = tile_shape(g.o).1 * 16;
+    let blocks = g.o.div_ceil(nr);
+    let mut wt = vec![0f32; blocks * depth * nr];
+    for jb in 0..blocks {
+        let nw = (g.o - jb * nr).min(nr);
+        // SAFETY: AVX-512 checked by the gates; nw rows of depth floats from row nr·jb of w,
+        // depth rows of nr floats from jb·depth·nr in wt.
+        unsafe {
+            crate::avx512::transpose_into(
+                w.as_ptr().add(jb * nr * depth),
+                depth,
+                nw,
+                depth,
+                wt.as_mut_ptr().add(jb * depth * nr),
+                nr,
+            )
+        };
+    }
+    pack_panels(g.o, g.c, taps, nr, |jb, ch, t| {
+        &wt[(jb * depth + ch * taps + t) * nr..][..nr]
+    })
+}
+
+/// The panels of the input gradient's forward (GEMM inputs: the `o` output channels of `g`,
+/// outputs: its `c` input channels, taps flipped), straight from `W`: per output channel the
+/// transpose `[taps][c]` of its `c × taps` block gives the rows.
+fn pack_input_grad(w: &[f32], g: &Geom) -> Vec<f32> {
+    let taps = g.kh * g.kw;
+    assert!(w.len() >= g.o * g.c * taps, "conv_nhwc: kernel");
+    let mut wt = vec![0f32; g.o * g.c * taps];
+    for o in 0..g.o {
+        let block = o * g.c * taps;
+        // SAFETY: AVX-512 checked by the gates; c rows of taps floats from `block` in w,
+        // taps rows of c floats from `block` in wt.
+        unsafe {
+            crate::avx512::transpose_into(
+                w.as_ptr().add(block),
+                taps,
+                g.c,
+                taps,
+                wt.as_mut_ptr().add(block),
+                g.c,
+            )
+        };
+    }
+    let nr = tile_shape(g.c).1 * 16;
+    pack_panels(g.c, g.o, taps, nr, |jb, o, t| {
+        &wt[(o * taps + taps - 1 - t) * g.c + jb * nr..(o * taps + taps - t) * g.c]
+    })
 }
 
 /// Input channels per reduction block of the forward tiles: the block's weights
@@ -176,14 +252,25 @@ const CB: usize = 16;
 
 /// `y = conv(x, w)` ([`forward_wins`] geometries), NCHW in and out.
 pub(crate) fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
-    let f32_only = "conv_nhwc: the gates admit f32 only";
-    let (x, w) = (f32s(x).expect(f32_only), f32s(w).expect(f32_only));
+    let w = f32s(w).expect("conv_nhwc: the gates admit f32 only");
+    forward_packed(x, &pack_forward(w, g), g)
+}
+
+/// `dx` of a stride-1 convolution `g` whose [`crate::conv_s1::transpose_geom`] is `gt`: the
+/// forward of `dy` with the kernel flipped in space and transposed in channels.
+pub(crate) fn input_grad<T: Real>(dy: &[T], w: &[T], g: &Geom, gt: &Geom) -> Vec<T> {
+    let w = f32s(w).expect("conv_nhwc: the gates admit f32 only");
+    forward_packed(dy, &pack_input_grad(w, g), gt)
+}
+
+/// The forward of `g` with the weights already packed ([`pack_panels`]).
+fn forward_packed<T: Real>(x: &[T], panels: &[f32], g: &Geom) -> Vec<T> {
+    let x = f32s(x).expect("conv_nhwc: the gates admit f32 only");
     let p = g.p();
     let per = chunk_len(g.n);
     let pd = Padded::new(g, per);
     let offsets = pixel_offsets(g, &pd);
     let taps = tap_offsets(g, &pd);
-    let panels = pack_weights(w, g, tile_shape(g.o).1 * 16);
     let fill = |y: &mut [MaybeUninit<f32>]| {
         y.par_chunks_mut(per * g.o * p)
             .enumerate()
@@ -200,7 +287,7 @@ pub(crate) fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
                             pad_example(xn, g, &pd, &mut xp[s * pd.plane * g.c..]);
                         }
                         let rows = &offsets[..nb * p];
-                        forward_group(xp, rows, &taps, &panels, g, yg);
+                        forward_group(xp, rows, &taps, panels, g, yg);
                         let yc = &mut ychunk[s0 * g.o * p..(s0 + nb) * g.o * p];
                         for (s, yn) in yc.chunks_mut(g.o * p).enumerate() {
                             to_nchw(&yg[s * p * g.o..][..p * g.o], p, g.o, yn);
@@ -285,12 +372,6 @@ fn to_nchw(yg: &[f32], p: usize, o: usize, yn: &mut [MaybeUninit<f32>]) {
     unsafe { crate::avx512::transpose_into(yg.as_ptr(), o, p, o, yn.as_mut_ptr() as *mut f32, p) };
 }
 
-/// `dx` of a stride-1 convolution whose [`crate::conv_s1::transposed`] geometry is `gt`: the
-/// forward of `dy` with the flipped, transposed kernel `wt`.
-pub(crate) fn input_grad<T: Real>(dy: &[T], wt: &[T], gt: &Geom) -> Vec<T> {
-    forward(dy, wt, gt)
-}
-
 /// `dW` (`o × c × kh × kw`) of [`kernel_grad_wins`] geometries.
 pub(crate) fn kernel_grad<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
     let f32_only = "conv_nhwc: the gates admit f32 only";
@@ -323,50 +404,59 @@ fn kernel_grad_chunk(
     range: std::ops::Range<usize>,
 ) -> Vec<f32> {
     let p = g.p();
+    let mr = tile_shape(g.c).0;
+    let tiles = g.o.div_ceil(mr);
     let mut dwk = vec![0f32; g.o * g.k()];
-    with_scratch::<f32, _>(pd.len(g.c) + SLACK, pd.nb * p * g.o, |xp, dyg| {
+    with_scratch::<f32, _>(pd.len(g.c) + SLACK, tiles * mr * pd.nb * p, |xp, dyg| {
         xp.fill(0.0);
+        // Rows past o in the last tile stay zero.
+        dyg.fill(0.0);
         let mut n0 = range.start;
         while n0 < range.end {
             let nb = pd.nb.min(range.end - n0);
             for s in 0..nb {
                 let n = n0 + s;
-                pad_example(
-                    &x[n * g.in_len()..][..g.in_len()],
-                    g,
-                    pd,
-                    &mut xp[s * pd.plane * g.c..],
-                );
-                let dyn_ = &dy[n * g.o * p..][..g.o * p];
-                assert!(dyg.len() >= (s + 1) * p * g.o, "conv_nhwc: dY group");
-                // SAFETY: AVX-512 checked by the gates; o rows of p floats in dyn_, p rows of
-                // o floats from s·p·o in dyg (asserted).
-                unsafe {
-                    crate::avx512::transpose_into(
-                        dyn_.as_ptr(),
-                        p,
-                        g.o,
-                        p,
-                        dyg.as_mut_ptr().add(s * p * g.o),
-                        g.o,
-                    )
-                };
+                let xn = &x[n * g.in_len()..][..g.in_len()];
+                pad_example(xn, g, pd, &mut xp[s * pd.plane * g.c..]);
+                pack_dy(&dy[n * g.o * p..][..g.o * p], g, mr, nb * p, s * p, dyg);
             }
-            kernel_grad_group(
-                xp,
-                &dyg[..nb * p * g.o],
-                &offsets[..nb * p],
-                taps,
-                g,
-                &mut dwk,
-            );
+            let rows = &offsets[..nb * p];
+            kernel_grad_group(xp, &dyg[..tiles * mr * nb * p], rows, taps, g, &mut dwk);
             n0 += nb;
         }
     });
     dwk
 }
 
-/// Adds one group's kernel gradient into `dwk` (`(o, tap, c)` order).
+/// Example `dyn_` (`o × p`) into the group's output-channel tiles: tile `ot` holds the
+/// group's `gp` pixels × `mr` channels (`dyg[(ot·gp + g)·mr + r] = dY[ot·mr + r][pixel g]`),
+/// the example's pixels from `g0`. The tiles then read `dY` as one contiguous stream.
+fn pack_dy(dyn_: &[f32], g: &Geom, mr: usize, gp: usize, g0: usize, dyg: &mut [f32]) {
+    let p = g.p();
+    assert!(dyn_.len() >= g.o * p, "conv_nhwc: dY example");
+    assert!(
+        dyg.len() >= g.o.div_ceil(mr) * gp * mr && g0 + p <= gp,
+        "conv_nhwc: dY tiles"
+    );
+    for ot in 0..g.o.div_ceil(mr) {
+        let rows = (g.o - ot * mr).min(mr);
+        // SAFETY: AVX-512 checked by the gates; `rows` rows of p floats from row ot·mr of
+        // dyn_, p rows of mr floats (rows written) from (ot·gp + g0)·mr in dyg (asserted).
+        unsafe {
+            crate::avx512::transpose_into(
+                dyn_.as_ptr().add(ot * mr * p),
+                p,
+                rows,
+                p,
+                dyg.as_mut_ptr().add((ot * gp + g0) * mr),
+                mr,
+            )
+        };
+    }
+}
+
+/// Adds one group's kernel gradient into `dwk` (`(o, tap, c)` order); `dyg` holds the
+/// group's [`pack_dy`] tiles.
 fn kernel_grad_group(
     xp: &[f32],
     dyg: &[f32],
@@ -378,27 +468,31 @@ fn kernel_grad_group(
     let ntaps = taps.len();
     let (mr_max, nv) = tile_shape(g.c);
     let nr = nv * 16;
+    let gp = rows.len();
     let last = rows.iter().max().copied().unwrap_or(0) + taps.iter().max().copied().unwrap_or(0);
     assert!(last + g.c <= xp.len(), "conv_nhwc: pixel offsets");
-    assert!(dyg.len() >= rows.len() * g.o, "conv_nhwc: dY group");
+    assert!(
+        dyg.len() >= g.o.div_ceil(mr_max) * mr_max * gp,
+        "conv_nhwc: dY group"
+    );
     assert!(dwk.len() >= g.o * ntaps * g.c, "conv_nhwc: kernel gradient");
     for (t, &toff) in taps.iter().enumerate() {
-        let mut o0 = 0;
-        while o0 < g.o {
+        for (ot, o0) in (0..g.o).step_by(mr_max).enumerate() {
             let mr = (g.o - o0).min(mr_max);
+            let tile = &dyg[ot * gp * mr_max..][..gp * mr_max];
             let mut c0 = 0;
             while c0 < g.c {
                 let nw = (g.c - c0).min(nr);
-                // SAFETY: AVX-512 checked by the gates; for every pixel, o0 + mr ≤ o entries
-                // of its dY row and nw floats of xp from its offset + tap + c0 lie in the
-                // slices, and rows o0..o0 + mr (stride ntaps·c) of dwk hold nw floats from
-                // t·c + c0 (asserted above).
+                // SAFETY: AVX-512 checked by the gates; the tile holds gp pixels × mr_max
+                // channels, nw floats of xp from every pixel offset + tap + c0 lie in xp, and
+                // rows o0..o0 + mr (stride ntaps·c) of dwk hold nw floats from t·c + c0
+                // (asserted above).
                 unsafe {
                     crate::avx512::pixel_tile(
                         mr,
                         nv,
-                        dyg.as_ptr().add(o0),
-                        g.o,
+                        tile.as_ptr(),
+                        mr_max,
                         xp.as_ptr().add(toff + c0),
                         rows,
                         dwk.as_mut_ptr().add((o0 * ntaps + t) * g.c + c0),
@@ -408,7 +502,6 @@ fn kernel_grad_group(
                 };
                 c0 += nr;
             }
-            o0 += mr;
         }
     }
 }

@@ -74,7 +74,7 @@ pub(crate) fn transpose_geom(g: &Geom) -> Option<Geom> {
 }
 
 /// `W'[c][o][ki][kj] = W[o][c][kh − 1 − ki][kw − 1 − kj]`.
-pub(crate) fn flip_transpose<T: Real>(w: &[T], g: &Geom) -> Vec<T> {
+fn flip_transpose<T: Real>(w: &[T], g: &Geom) -> Vec<T> {
     let taps = g.kh * g.kw;
     let mut out = Vec::with_capacity(w.len());
     for c in 0..g.c {
