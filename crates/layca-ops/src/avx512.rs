@@ -503,7 +503,7 @@ unsafe fn tile<const MR: usize, const NV: usize>(t: &Tile) {
 /// columns, so only the stores are masked.
 ///
 /// # Safety
-/// `avx512f` must be available; `mr ≤ 6` (`nv` 4) or `≤ 12` (`nv` 2); for `r < mr`,
+/// `avx512f` must be available; `mr ≤ 24 / nv` (`nv` 2, 3 or 4); for `r < mr`,
 /// `a[r][taps[t] + q]` readable for every tap and `q < cw`;
 /// `panel[..taps.len()·cw·16·nv]` readable; rows `r < mr` of `out` (stride `ldo`) readable
 /// and writable for `nw ≤ 16·nv` floats.
@@ -528,10 +528,10 @@ pub(crate) unsafe fn implicit_tile(
             }
         };
     }
-    if nv == 2 {
-        rows!(2, 1 2 3 4 5 6 7 8 9 10 11 12)
-    } else {
-        rows!(4, 1 2 3 4 5 6)
+    match nv {
+        2 => rows!(2, 1 2 3 4 5 6 7 8 9 10 11 12),
+        3 => rows!(3, 1 2 3 4 5 6 7 8),
+        _ => rows!(4, 1 2 3 4 5 6),
     }
 }
 
@@ -588,7 +588,8 @@ unsafe fn implicit<const MR: usize, const NV: usize>(
 /// channel; `rows`: the pixels' offsets).
 ///
 /// # Safety
-/// `avx512f` must be available; `a[g·lda + r]` for `r < mr` and `b[rows[g]..rows[g] + nw]`
+/// `avx512f` must be available; `mr ≤ 24 / nv` (`nv` 2, 3 or 4); `a[g·lda + r]` for `r < mr`
+/// and `b[rows[g]..rows[g] + nw]`
 /// readable for every `g`; rows `r < mr` of `c` (stride `ldc`) readable and writable for
 /// `nw` floats.
 #[target_feature(enable = "avx512f")]
@@ -611,10 +612,10 @@ pub(crate) unsafe fn pixel_tile(
             }
         };
     }
-    if nv == 2 {
-        rows!(2, 1 2 3 4 5 6 7 8 9 10 11 12)
-    } else {
-        rows!(4, 1 2 3 4 5 6)
+    match nv {
+        2 => rows!(2, 1 2 3 4 5 6 7 8 9 10 11 12),
+        3 => rows!(3, 1 2 3 4 5 6 7 8),
+        _ => rows!(4, 1 2 3 4 5 6),
     }
 }
 

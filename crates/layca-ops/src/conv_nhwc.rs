@@ -32,15 +32,16 @@ use crate::util::{chunk_len, f32s, uninit_output, with_scratch, Real};
 /// Floats of slack after the padded planes.
 const SLACK: usize = 64;
 
-/// The register tile for `cols` columns (output channels of the forward, input channels of
-/// the kernel gradient): 6 rows × 4 vectors, or 12 rows × 2 vectors for at most 32 columns
-/// (24 accumulators either way).
+/// The register tile `(rows, vectors)` for `cols` columns (output channels of the forward,
+/// input channels of the kernel gradient): 24 accumulators as 12 × 2, 8 × 3 or 6 × 4 vectors,
+/// the panel width (32, 48 or 64) that pads `cols` least (the widest on ties).
 fn tile_shape(cols: usize) -> (usize, usize) {
-    if cols <= 32 {
-        (12, 2)
-    } else {
-        (6, 4)
-    }
+    let waste = |nv: usize| cols.div_ceil(16 * nv) * 16 * nv - cols;
+    let nv = [4, 3, 2]
+        .into_iter()
+        .min_by_key(|&nv| waste(nv))
+        .unwrap_or(4);
+    (24 / nv, nv)
 }
 
 /// Whether the forward (and, with its [`crate::conv_s1::transposed`] geometry, the input

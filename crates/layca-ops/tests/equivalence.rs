@@ -116,8 +116,8 @@ fn conv2d_matches_stock_on_stride_one_paddings() {
 #[test]
 fn conv2d_matches_stock_on_channels_last_paths() {
     // The channels-last implicit convolution (`conv_nhwc`: f32, stride 1, ≥ 32 input and
-    // output channels): 12-row tiles (≤ 32 columns) and 6-row tiles, channel counts off the
-    // 16-lane and 64-column grids, pixel tiles across rows and examples (4×4, 5×5 planes),
+    // output channels): tiles of 12 × 32, 8 × 48 and 6 × 64 (several panels of each), channel
+    // counts off the 16-lane and panel grids, pixel tiles across rows and examples (4×4, 5×5 planes),
     // asymmetric, large and valid paddings, a 5×5 kernel, one example; f64 takes the other
     // paths on the same shapes.
     for dt in [DType::F32, DType::F64] {
@@ -127,6 +127,8 @@ fn conv2d_matches_stock_on_channels_last_paths() {
         conv_case(2, 33, 7, 129, 3, 1, [2, 0, 0, 2], dt);
         conv_case(1, 36, 9, 40, 5, 1, [1, 3, 4, 0], dt);
         conv_case(2, 48, 6, 33, 3, 1, [0, 0, 0, 0], dt);
+        conv_case(2, 160, 4, 160, 3, 1, [1, 1, 1, 1], dt);
+        conv_case(2, 64, 3, 128, 3, 1, [1, 1, 1, 1], dt);
     }
 }
 
