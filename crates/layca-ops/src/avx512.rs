@@ -143,15 +143,16 @@ unsafe fn nn_packing(
         BRows::Gathered(offsets) => b.add(offsets[p]),
     };
     PACK.with(|bufs| {
-        let (bbuf, abuf) = &mut *bufs.borrow_mut();
+        let (bvec, avec) = &mut *bufs.borrow_mut();
         let kc_max = kc_block();
-        if pack_b && bbuf.len() < kc_max * NR {
-            bbuf.resize(kc_max * NR, 0.0);
-        }
         let a_len = m.div_ceil(MR) * MR * kc_max;
-        if pack_a && abuf.len() < a_len {
-            abuf.resize(a_len, 0.0);
-        }
+        // Panels on cache-line boundaries (`util::ALIGN`).
+        let b_len = if pack_b { kc_max * NR } else { 0 };
+        let boff = crate::util::aligned_start(bvec, b_len);
+        let bbuf = &mut bvec[boff..boff + b_len];
+        let a_len = if pack_a { a_len } else { 0 };
+        let aoff = crate::util::aligned_start(avec, a_len);
+        let abuf = &mut avec[aoff..aoff + a_len];
         let mut k0 = 0;
         while k0 < k {
             let kc = (k - k0).min(kc_max);

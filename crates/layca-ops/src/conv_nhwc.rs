@@ -27,7 +27,7 @@ use std::mem::MaybeUninit;
 use rayon::prelude::*;
 
 use crate::conv::{sum_partials, Geom};
-use crate::util::{chunk_len, f32s, uninit_output, with_scratch, Real};
+use crate::util::{chunk_len, f32s, uninit_output, with_scratch, AlignedF32, Real};
 
 /// Floats of slack after the padded planes.
 const SLACK: usize = 64;
@@ -165,9 +165,9 @@ fn pack_panels<'a>(
     taps: usize,
     nr: usize,
     row: impl Fn(usize, usize, usize) -> &'a [f32],
-) -> Vec<f32> {
+) -> AlignedF32 {
     let blocks = o.div_ceil(nr);
-    let mut out = vec![0f32; blocks * taps * c * nr];
+    let mut out = AlignedF32::zeroed(blocks * taps * c * nr);
     for jb in 0..blocks {
         let nw = (o - jb * nr).min(nr);
         let mut c0 = 0;
@@ -191,7 +191,7 @@ fn pack_panels<'a>(
 /// The forward panels of `W` (`o × c × kh × kw`): the transpose `[c·taps][nr]` of each
 /// panel's `nr` rows of `W` gives the rows (one strided transpose of all of `W` ran at a
 /// fraction of this speed for 512 channels: every row a different page).
-fn pack_forward(w: &[f32], g: &Geom) -> Vec<f32> {
+fn pack_forward(w: &[f32], g: &Geom) -> AlignedF32 {
     let taps = g.kh * g.kw;
     let depth = g.c * taps;
     assert!(w.len() >= g.o * depth, "conv_nhwc: kernel");
@@ -221,7 +221,7 @@ fn pack_forward(w: &[f32], g: &Geom) -> Vec<f32> {
 /// The panels of the input gradient's forward (GEMM inputs: the `o` output channels of `g`,
 /// outputs: its `c` input channels, taps flipped), straight from `W`: per output channel the
 /// transpose `[taps][c]` of its `c × taps` block gives the rows.
-fn pack_input_grad(w: &[f32], g: &Geom) -> Vec<f32> {
+fn pack_input_grad(w: &[f32], g: &Geom) -> AlignedF32 {
     let taps = g.kh * g.kw;
     assert!(w.len() >= g.o * g.c * taps, "conv_nhwc: kernel");
     let mut wt = vec![0f32; g.o * g.c * taps];
@@ -512,4 +512,54 @@ fn kernel_grad_group(
 unsafe fn from_f32<T: Real>(v: Vec<f32>) -> Vec<T> {
     let mut v = std::mem::ManuallyDrop::new(v);
     Vec::from_raw_parts(v.as_mut_ptr() as *mut T, v.len(), v.capacity())
+}
+
+#[cfg(test)]
+mod tmp_bench {
+    use super::*;
+    fn aligned(v: &[f32], shift: usize) -> (Vec<f32>, usize) {
+        let mut buf = vec![0f32; v.len() + 64];
+        let addr = buf.as_ptr() as usize;
+        let off = ((64 - addr % 64) % 64) / 4 + shift;
+        buf[off..off + v.len()].copy_from_slice(v);
+        (buf, off)
+    }
+    #[test]
+    #[ignore]
+    fn group_speed() {
+        for &(c, o, hw) in &[(32usize, 32usize, 32usize), (64, 64, 16), (128, 128, 8), (256, 256, 4)] {
+            let g = crate::bench::Same3x3::new(128, c, o, hw).0;
+            let pd = Padded::new(&g, 64);
+            let offsets = pixel_offsets(&g, &pd);
+            let taps = tap_offsets(&g, &pd);
+            let w = vec![0.5f32; o * c * 9];
+            let panels0 = pack_forward(&w, &g);
+            let xp0 = vec![0.25f32; pd.len(c) + SLACK];
+            let mr = tile_shape(g.c).0;
+            for shift in [0usize, 1, 4, 8] {
+                let (pbuf, poff) = aligned(&panels0, shift);
+                let panels = &pbuf[poff..poff + panels0.len()];
+                let (xbuf, xoff) = aligned(&xp0, shift);
+                let xp = &xbuf[xoff..xoff + xp0.len()];
+                let gp = pd.nb * g.p();
+                let (ybuf, yoff) = aligned(&vec![0f32; gp * o.max(o.div_ceil(mr) * mr)], shift);
+                let mut yv = ybuf.clone();
+                let yg = &mut yv[yoff..yoff + ybuf.len() - 64];
+                let reps = 100;
+                let t = std::time::Instant::now();
+                for _ in 0..reps {
+                    forward_group(xp, &offsets, &taps, panels, &g, yg);
+                }
+                let s = t.elapsed().as_secs_f64();
+                let flop = 2.0 * (gp * o * c * 9 * reps) as f64;
+                let mut dwk = vec![0f32; o * c * 9];
+                let t = std::time::Instant::now();
+                for _ in 0..reps {
+                    kernel_grad_group(xp, yg, &offsets, &taps, &g, &mut dwk);
+                }
+                let s2 = t.elapsed().as_secs_f64();
+                println!("{c}->{o} {hw} shift {shift}: nb {} fwd group {:.1} GFLOP/s, dW group {:.1}", pd.nb, flop / s / 1e9, flop / s2 / 1e9);
+            }
+        }
+    }
 }
