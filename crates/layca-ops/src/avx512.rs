@@ -530,6 +530,7 @@ pub(crate) unsafe fn implicit_tile(
         };
     }
     match nv {
+        1 => rows!(1, 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16),
         2 => rows!(2, 1 2 3 4 5 6 7 8 9 10 11 12),
         3 => rows!(3, 1 2 3 4 5 6 7 8),
         _ => rows!(4, 1 2 3 4 5 6),
@@ -614,6 +615,7 @@ pub(crate) unsafe fn pixel_tile(
         };
     }
     match nv {
+        1 => rows!(1, 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16),
         2 => rows!(2, 1 2 3 4 5 6 7 8 9 10 11 12),
         3 => rows!(3, 1 2 3 4 5 6 7 8),
         _ => rows!(4, 1 2 3 4 5 6),

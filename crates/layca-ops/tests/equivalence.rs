@@ -129,6 +129,14 @@ fn conv2d_matches_stock_on_channels_last_paths() {
         conv_case(2, 48, 6, 33, 3, 1, [0, 0, 0, 0], dt);
         conv_case(2, 160, 4, 160, 3, 1, [1, 1, 1, 1], dt);
         conv_case(2, 64, 3, 128, 3, 1, [1, 1, 1, 1], dt);
+        // 16 channels on one side (12 × 1 tiles), and strided convs (ResNet's TF-"same"
+        // stride-2 3×3, its 1×1 stride-2 projection, a symmetric pad at stride 2 and 3)
+        conv_case(2, 16, 9, 32, 3, 1, [1, 1, 1, 1], dt);
+        conv_case(2, 32, 7, 16, 3, 1, [1, 1, 1, 1], dt);
+        conv_case(2, 16, 16, 32, 3, 2, [0, 1, 0, 1], dt);
+        conv_case(2, 32, 8, 64, 1, 2, [0, 0, 0, 0], dt);
+        conv_case(3, 32, 9, 48, 3, 2, [1, 1, 1, 1], dt);
+        conv_case(1, 40, 11, 32, 3, 3, [1, 0, 2, 2], dt);
     }
 }
 
