@@ -584,16 +584,16 @@ unsafe fn implicit<const MR: usize, const NV: usize>(
     }
 }
 
-/// One register tile of the channels-last kernel gradient (`conv_nhwc`): `c[r·ldc + v] +=
-/// Σ_g a[g·lda + r] · b[rows[g] + v]` for `r < mr`, `v < nw ≤ 16·nv` (`a`: channels-last
+/// One register tile of the channels-last kernel gradient (`conv_nhwc`): `c[r·ldc + v] (+)=
+/// Σ_g a[g·lda + r] · b[rows[g] + v]` (`+=` with `accumulate`) for `r < mr`, `v < nw ≤ 16·nv` (`a`: channels-last
 /// `dY` at the tile's first output channel; `b`: the padded input at the tap and first input
 /// channel; `rows`: the pixels' offsets).
 ///
 /// # Safety
 /// `avx512f` must be available; `mr ≤ 24 / nv` (`nv` 2, 3 or 4); `a[g·lda + r]` for `r < mr`
 /// and `b[rows[g]..rows[g] + nw]`
-/// readable for every `g`; rows `r < mr` of `c` (stride `ldc`) readable and writable for
-/// `nw` floats.
+/// readable for every `g`; rows `r < mr` of `c` (stride `ldc`) writable (and readable with
+/// `accumulate`) for `nw` floats.
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn pixel_tile(
     mr: usize,
@@ -605,11 +605,12 @@ pub(crate) unsafe fn pixel_tile(
     c: *mut f32,
     ldc: usize,
     nw: usize,
+    accumulate: bool,
 ) {
     macro_rules! rows {
         ($nv:literal, $($m:literal)*) => {
             match mr {
-                $($m => pixels::<$m, $nv>(a, lda, b, rows, c, ldc, nw),)*
+                $($m => pixels::<$m, $nv>(a, lda, b, rows, c, ldc, nw, accumulate),)*
                 _ => unreachable!("pixel_tile: {mr} rows"),
             }
         };
@@ -631,6 +632,7 @@ unsafe fn pixels<const MR: usize, const NV: usize>(
     c: *mut f32,
     ldc: usize,
     nw: usize,
+    accumulate: bool,
 ) {
     let mut masks = [0 as __mmask16; NV];
     for (v, m) in masks.iter_mut().enumerate() {
@@ -656,8 +658,11 @@ unsafe fn pixels<const MR: usize, const NV: usize>(
         for (v, x) in accr.iter().enumerate() {
             if masks[v] != 0 {
                 let dst = c.add(r * ldc + 16 * v);
-                let sum = _mm512_add_ps(*x, _mm512_maskz_loadu_ps(masks[v], dst));
-                _mm512_mask_storeu_ps(dst, masks[v], sum);
+                let mut x = *x;
+                if accumulate {
+                    x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], dst));
+                }
+                _mm512_mask_storeu_ps(dst, masks[v], x);
             }
         }
     }

@@ -27,7 +27,7 @@ use std::mem::MaybeUninit;
 use rayon::prelude::*;
 
 use crate::conv::{sum_partials, Geom};
-use crate::util::{chunk_len, f32s, uninit_output, with_scratch, AlignedF32, Real};
+use crate::util::{chunk_len, f32s, uninit_output, with_scratch, Real};
 
 /// Floats of slack after the padded planes.
 const SLACK: usize = 64;
@@ -175,9 +175,13 @@ fn pack_panels<'a>(
     taps: usize,
     nr: usize,
     row: impl Fn(usize, usize, usize) -> &'a [f32],
-) -> AlignedF32 {
+    out: &mut [f32],
+) {
     let blocks = o.div_ceil(nr);
-    let mut out = AlignedF32::zeroed(blocks * taps * c * nr);
+    assert!(
+        out.len() >= panels_len(o, c, taps, nr),
+        "conv_nhwc: panel buffer"
+    );
     for jb in 0..blocks {
         let nw = (o - jb * nr).min(nr);
         let mut c0 = 0;
@@ -187,72 +191,108 @@ fn pack_panels<'a>(
             for t in 0..taps {
                 for q in 0..cw {
                     let src = &row(jb, c0 + q, t)[..nw];
-                    let dst = &mut out[base + (t * cw + q) * nr..][..nw];
+                    let dst = &mut out[base + (t * cw + q) * nr..][..nr];
                     // SAFETY: AVX-512 checked by the gates; both slices hold nw floats.
                     unsafe { crate::avx512::copy_row(src.as_ptr(), dst.as_mut_ptr(), nw) };
+                    dst[nw..].fill(0.0);
                 }
             }
             c0 += cw;
         }
     }
-    out
+}
+
+/// Floats of [`pack_panels`]' output.
+fn panels_len(o: usize, c: usize, taps: usize, nr: usize) -> usize {
+    o.div_ceil(nr) * taps * c * nr
+}
+
+thread_local! {
+    /// Per-thread buffer of the packed weights (reused: a fresh zeroed buffer per call cost
+    /// a memset, and fresh pages, of up to 9 MiB for 512 channels).
+    static PANELS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with a cache-line-aligned buffer of `len` floats (arbitrary contents), the
+/// thread's [`PANELS`] unless that is in use.
+fn with_panels<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    let mut f = Some(f);
+    let mut run = |v: &mut Vec<f32>| {
+        let off = crate::util::aligned_start(v, len);
+        (f.take().expect("called once"))(&mut v[off..off + len])
+    };
+    PANELS
+        .with(|cell| cell.try_borrow_mut().ok().map(|mut v| run(&mut v)))
+        .unwrap_or_else(|| run(&mut Vec::new()))
 }
 
 /// The forward panels of `W` (`o × c × kh × kw`): the transpose `[c·taps][nr]` of each
 /// panel's `nr` rows of `W` gives the rows (one strided transpose of all of `W` ran at a
 /// fraction of this speed for 512 channels: every row a different page).
-fn pack_forward(w: &[f32], g: &Geom) -> AlignedF32 {
+fn pack_forward(w: &[f32], g: &Geom, out: &mut [f32]) {
     let taps = g.kh * g.kw;
     let depth = g.c * taps;
     assert!(w.len() >= g.o * depth, "conv_nhwc: kernel");
     let nr = tile_shape(g.o).1 * 16;
     let blocks = g.o.div_ceil(nr);
-    let mut wt = vec![0f32; blocks * depth * nr];
-    for jb in 0..blocks {
-        let nw = (g.o - jb * nr).min(nr);
-        // SAFETY: AVX-512 checked by the gates; nw rows of depth floats from row nr·jb of w,
-        // depth rows of nr floats from jb·depth·nr in wt.
-        unsafe {
-            crate::avx512::transpose_into(
-                w.as_ptr().add(jb * nr * depth),
-                depth,
-                nw,
-                depth,
-                wt.as_mut_ptr().add(jb * depth * nr),
-                nr,
-            )
-        };
-    }
-    pack_panels(g.o, g.c, taps, nr, |jb, ch, t| {
-        &wt[(jb * depth + ch * taps + t) * nr..][..nr]
+    with_scratch::<f32, _>(blocks * depth * nr, 0, |wt, _| {
+        for jb in 0..blocks {
+            let nw = (g.o - jb * nr).min(nr);
+            // SAFETY: AVX-512 checked by the gates; nw rows of depth floats from row nr·jb of w,
+            // depth rows of nr floats from jb·depth·nr in wt.
+            unsafe {
+                crate::avx512::transpose_into(
+                    w.as_ptr().add(jb * nr * depth),
+                    depth,
+                    nw,
+                    depth,
+                    wt.as_mut_ptr().add(jb * depth * nr),
+                    nr,
+                )
+            };
+        }
+        pack_panels(
+            g.o,
+            g.c,
+            taps,
+            nr,
+            |jb, ch, t| &wt[(jb * depth + ch * taps + t) * nr..][..nr],
+            out,
+        )
     })
 }
 
 /// The panels of the input gradient's forward (GEMM inputs: the `o` output channels of `g`,
 /// outputs: its `c` input channels, taps flipped), straight from `W`: per output channel the
 /// transpose `[taps][c]` of its `c × taps` block gives the rows.
-fn pack_input_grad(w: &[f32], g: &Geom) -> AlignedF32 {
+fn pack_input_grad(w: &[f32], g: &Geom, out: &mut [f32]) {
     let taps = g.kh * g.kw;
     assert!(w.len() >= g.o * g.c * taps, "conv_nhwc: kernel");
-    let mut wt = vec![0f32; g.o * g.c * taps];
-    for o in 0..g.o {
-        let block = o * g.c * taps;
-        // SAFETY: AVX-512 checked by the gates; c rows of taps floats from `block` in w,
-        // taps rows of c floats from `block` in wt.
-        unsafe {
-            crate::avx512::transpose_into(
-                w.as_ptr().add(block),
-                taps,
-                g.c,
-                taps,
-                wt.as_mut_ptr().add(block),
-                g.c,
-            )
-        };
-    }
-    let nr = tile_shape(g.c).1 * 16;
-    pack_panels(g.c, g.o, taps, nr, |jb, o, t| {
-        &wt[(o * taps + taps - 1 - t) * g.c + jb * nr..(o * taps + taps - t) * g.c]
+    with_scratch::<f32, _>(g.o * g.c * taps, 0, |wt, _| {
+        for o in 0..g.o {
+            let block = o * g.c * taps;
+            // SAFETY: AVX-512 checked by the gates; c rows of taps floats from `block` in w,
+            // taps rows of c floats from `block` in wt.
+            unsafe {
+                crate::avx512::transpose_into(
+                    w.as_ptr().add(block),
+                    taps,
+                    g.c,
+                    taps,
+                    wt.as_mut_ptr().add(block),
+                    g.c,
+                )
+            };
+        }
+        let nr = tile_shape(g.c).1 * 16;
+        pack_panels(
+            g.c,
+            g.o,
+            taps,
+            nr,
+            |jb, o, t| &wt[(o * taps + taps - 1 - t) * g.c + jb * nr..(o * taps + taps - t) * g.c],
+            out,
+        )
     })
 }
 
@@ -264,14 +304,22 @@ const CB: usize = 16;
 /// `y = conv(x, w)` ([`forward_wins`] geometries), NCHW in and out.
 pub(crate) fn forward<T: Real>(x: &[T], w: &[T], g: &Geom) -> Vec<T> {
     let w = f32s(w).expect("conv_nhwc: the gates admit f32 only");
-    forward_packed(x, &pack_forward(w, g), g)
+    let nr = tile_shape(g.o).1 * 16;
+    with_panels(panels_len(g.o, g.c, g.kh * g.kw, nr), |panels| {
+        pack_forward(w, g, panels);
+        forward_packed(x, panels, g)
+    })
 }
 
 /// `dx` of a stride-1 convolution `g` whose [`crate::conv_s1::transpose_geom`] is `gt`: the
 /// forward of `dy` with the kernel flipped in space and transposed in channels.
 pub(crate) fn input_grad<T: Real>(dy: &[T], w: &[T], g: &Geom, gt: &Geom) -> Vec<T> {
     let w = f32s(w).expect("conv_nhwc: the gates admit f32 only");
-    forward_packed(dy, &pack_input_grad(w, g), gt)
+    let nr = tile_shape(g.c).1 * 16;
+    with_panels(panels_len(g.c, g.o, g.kh * g.kw, nr), |panels| {
+        pack_input_grad(w, g, panels);
+        forward_packed(dy, panels, gt)
+    })
 }
 
 /// The forward of `g` with the weights already packed ([`pack_panels`]).
@@ -399,9 +447,34 @@ pub(crate) fn kernel_grad<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
         })
         .collect();
     let dwk = sum_partials(partials, g.o * g.k());
-    let dw = crate::conv_s1::to_oihw(&dwk, g);
+    let dw = to_oihw(&dwk, g);
     // SAFETY: T is f32 (checked above).
     unsafe { from_f32(dw) }
+}
+
+/// `(o, ki, kj, c)` order → the kernel's `(o, c, ki, kj)`: per output channel, the transpose
+/// of its `taps × c` block.
+fn to_oihw(dwk: &[f32], g: &Geom) -> Vec<f32> {
+    let block = g.kh * g.kw * g.c;
+    assert!(dwk.len() >= g.o * block, "conv_nhwc: kernel gradient");
+    let fill = |dw: &mut [MaybeUninit<f32>]| {
+        for o in 0..g.o {
+            // SAFETY: AVX-512 checked by the gates; taps rows of c floats from o·block in
+            // dwk, c rows of taps floats from o·block in dw (MaybeUninit<f32>, f32's layout).
+            unsafe {
+                crate::avx512::transpose_into(
+                    dwk.as_ptr().add(o * block),
+                    g.c,
+                    g.kh * g.kw,
+                    g.c,
+                    (dw.as_mut_ptr() as *mut f32).add(o * block),
+                    g.kh * g.kw,
+                )
+            };
+        }
+    };
+    // SAFETY: the transposes write every element (c·taps per output channel).
+    unsafe { uninit_output(g.o * block, fill) }
 }
 
 /// The `(o, ki, kj, c)`-ordered kernel gradient of examples `range`.
@@ -417,26 +490,31 @@ fn kernel_grad_chunk(
     let p = g.p();
     let mr = tile_shape(g.c).0;
     let tiles = g.o.div_ceil(mr);
-    let mut dwk = vec![0f32; g.o * g.k()];
-    with_scratch::<f32, _>(pd.len(g.c) + SLACK, tiles * mr * pd.nb * p, |xp, dyg| {
-        xp.fill(0.0);
-        // Rows past o in the last tile stay zero.
-        dyg.fill(0.0);
-        let mut n0 = range.start;
-        while n0 < range.end {
-            let nb = pd.nb.min(range.end - n0);
-            for s in 0..nb {
-                let n = n0 + s;
-                let xn = &x[n * g.in_len()..][..g.in_len()];
-                pad_example(xn, g, pd, &mut xp[s * pd.plane * g.c..]);
-                pack_dy(&dy[n * g.o * p..][..g.o * p], g, mr, nb * p, s * p, dyg);
+    let fill = |dwk: &mut [MaybeUninit<f32>]| {
+        with_scratch::<f32, _>(pd.len(g.c) + SLACK, tiles * mr * pd.nb * p, |xp, dyg| {
+            xp.fill(0.0);
+            // Rows past o in the last tile stay zero.
+            dyg.fill(0.0);
+            let mut n0 = range.start;
+            while n0 < range.end {
+                let nb = pd.nb.min(range.end - n0);
+                for s in 0..nb {
+                    let n = n0 + s;
+                    let xn = &x[n * g.in_len()..][..g.in_len()];
+                    pad_example(xn, g, pd, &mut xp[s * pd.plane * g.c..]);
+                    pack_dy(&dy[n * g.o * p..][..g.o * p], g, mr, nb * p, s * p, dyg);
+                }
+                let rows = &offsets[..nb * p];
+                let first = n0 == range.start;
+                kernel_grad_group(xp, &dyg[..tiles * mr * nb * p], rows, taps, g, dwk, first);
+                n0 += nb;
             }
-            let rows = &offsets[..nb * p];
-            kernel_grad_group(xp, &dyg[..tiles * mr * nb * p], rows, taps, g, &mut dwk);
-            n0 += nb;
-        }
-    });
-    dwk
+        })
+    };
+    assert!(!range.is_empty(), "conv_nhwc: empty chunk");
+    // SAFETY: the first group writes every element (`kernel_grad_group` with `first`: every
+    // tap, output-channel tile and input-channel panel); the range is not empty.
+    unsafe { uninit_output(g.o * g.k(), fill) }
 }
 
 /// Example `dyn_` (`o × p`) into the group's output-channel tiles: tile `ot` holds the
@@ -466,15 +544,16 @@ fn pack_dy(dyn_: &[f32], g: &Geom, mr: usize, gp: usize, g0: usize, dyg: &mut [f
     }
 }
 
-/// Adds one group's kernel gradient into `dwk` (`(o, tap, c)` order); `dyg` holds the
-/// group's [`pack_dy`] tiles.
+/// Adds one group's kernel gradient into `dwk` (`(o, tap, c)` order), or writes it there
+/// (every element) for the `first` group; `dyg` holds the group's [`pack_dy`] tiles.
 fn kernel_grad_group(
     xp: &[f32],
     dyg: &[f32],
     rows: &[usize],
     taps: &[usize],
     g: &Geom,
-    dwk: &mut [f32],
+    dwk: &mut [MaybeUninit<f32>],
+    first: bool,
 ) {
     let ntaps = taps.len();
     let (mr_max, nv) = tile_shape(g.c);
@@ -506,9 +585,10 @@ fn kernel_grad_group(
                         mr_max,
                         xp.as_ptr().add(toff + c0),
                         rows,
-                        dwk.as_mut_ptr().add((o0 * ntaps + t) * g.c + c0),
+                        (dwk.as_mut_ptr() as *mut f32).add((o0 * ntaps + t) * g.c + c0),
                         ntaps * g.c,
                         nw,
+                        !first,
                     )
                 };
                 c0 += nr;

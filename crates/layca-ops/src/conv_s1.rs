@@ -271,7 +271,7 @@ fn kernel_grad_chunk<T: Real>(
 }
 
 /// `(o, ki, kj, c)` order → the kernel's `(o, c, ki, kj)`.
-pub(crate) fn to_oihw<T: Real>(dwk: &[T], g: &Geom) -> Vec<T> {
+fn to_oihw<T: Real>(dwk: &[T], g: &Geom) -> Vec<T> {
     let taps = g.kh * g.kw;
     let mut dw = vec![T::zero(); dwk.len()];
     for o in 0..g.o {

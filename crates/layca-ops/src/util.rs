@@ -186,34 +186,6 @@ pub(crate) fn aligned_start<E: Copy + Default>(v: &mut Vec<E>, len: usize) -> us
     }
 }
 
-/// A zero-filled `f32` buffer of `len` elements starting on an `ALIGN`-byte boundary.
-pub(crate) struct AlignedF32 {
-    buf: Vec<f32>,
-    off: usize,
-    len: usize,
-}
-
-impl AlignedF32 {
-    pub(crate) fn zeroed(len: usize) -> Self {
-        let mut buf = Vec::new();
-        let off = aligned_start(&mut buf, len);
-        Self { buf, off, len }
-    }
-}
-
-impl std::ops::Deref for AlignedF32 {
-    type Target = [f32];
-    fn deref(&self) -> &[f32] {
-        &self.buf[self.off..self.off + self.len]
-    }
-}
-
-impl std::ops::DerefMut for AlignedF32 {
-    fn deref_mut(&mut self) -> &mut [f32] {
-        &mut self.buf[self.off..self.off + self.len]
-    }
-}
-
 /// Number of worker threads (rayon's global pool, which candle also uses).
 pub(crate) fn threads() -> usize {
     rayon::current_num_threads().max(1)
@@ -271,10 +243,6 @@ mod tests {
     #[test]
     fn aligned_buffers_start_on_a_cache_line() {
         for len in [0usize, 1, 17, 1000, 4097] {
-            let a = AlignedF32::zeroed(len);
-            assert_eq!(a.len(), len);
-            assert!(a.iter().all(|&x| x == 0.0));
-            assert_eq!(a.as_ptr() as usize % ALIGN, 0, "len {len}");
             let mut v: Vec<f64> = vec![1.0; 3];
             let off = aligned_start(&mut v, len);
             assert!(v.len() >= off + len);
