@@ -551,11 +551,23 @@ pub(crate) fn backward_kernel<T: Real>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
 pub(crate) fn sum_partials<T: Real>(partials: Vec<Vec<T>>, len: usize) -> Vec<T> {
     let mut it = partials.into_iter();
     let mut total = it.next().unwrap_or_else(|| vec![T::zero(); len]);
-    for part in it {
-        for (a, b) in total.iter_mut().zip(part) {
-            *a += b;
-        }
+    let rest: Vec<Vec<T>> = it.collect();
+    if rest.is_empty() {
+        return total;
     }
+    // In parallel over blocks of elements (each element still summed in thread order): the
+    // 2.4M-element kernel gradients of 512-channel convs took milliseconds on one thread.
+    const BLOCK: usize = 1 << 15;
+    total
+        .par_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(i, block)| {
+            for part in &rest {
+                for (a, &b) in block.iter_mut().zip(&part[i * BLOCK..]) {
+                    *a += b;
+                }
+            }
+        });
     total
 }
 
