@@ -1,5 +1,8 @@
-//! 2-D convolution (NCHW, kernel `(out, in, kh, kw)`, no dilation, no groups) on packed GEMM:
-//! per example `y = W · im2col(x)`, `dW += dY · im2col(x)ᵀ`, `dx = col2im(Wᵀ · dY)`.
+//! 2-D convolution (NCHW, kernel `(out, in, kh, kw)`, no dilation, no groups). Each pass
+//! goes to the first path that takes its geometry: the channels-last tiles of `conv_nhwc.rs`
+//! (f32 on AVX-512, ≥ 16 channels on both sides and ≥ 32 on one), the stride-1 paths of
+//! `conv_s1.rs`, else the packed-GEMM im2col here: per example `y = W · im2col(x)`,
+//! `dW += dY · im2col(x)ᵀ`, `dx = col2im(Wᵀ · dY)`.
 //! Examples are split over the worker threads; each thread owns one im2col buffer, so the
 //! extra memory is `threads × (c·kh·kw) × (ho·wo)` elements, not a whole-batch im2col.
 

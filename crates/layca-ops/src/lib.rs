@@ -1,7 +1,7 @@
 //! # layca-ops — fast CPU training kernels for the paper's layers
 //!
 //! Owns candle custom ops, each with its own backward pass, for the layers the paper's
-//! networks train through: [`conv2d`] (packed-GEMM im2col forward, both gradients),
+//! networks train through: [`conv2d`] (forward and both gradients),
 //! [`batch_norm_train`] (fused train-mode batch norm, optionally fused with a ReLU before or
 //! after it, returning the batch statistics for the moving averages), [`linear`] (dense layer
 //! that skips the input gradient for data), [`max_pool2d`] (gradient to the first maximum
@@ -10,8 +10,10 @@
 //!
 //! Why: stock candle 0.11.1 runs conv2d at 10–22 GFLOP/s on CPU, computes the conv input
 //! gradient with a naive transposed convolution, and builds batch norm and ReLU from
-//! single-threaded element-wise ops. Here convolutions are im2col + GEMM over groups of
-//! examples (at least 512 output columns per GEMM), with stride-1 backward passes that skip
+//! single-threaded element-wise ops. Here convolutions with 32 or more channels run
+//! channels-last on implicit-GEMM register tiles (`conv_nhwc.rs`: no patch matrix, each
+//! example transposed once into a padded NHWC plane); the others are im2col + GEMM over
+//! groups of examples (at least 512 output columns per GEMM), with stride-1 paths that skip
 //! the patch matrices where that is faster (`conv_s1.rs`); the GEMMs run on AVX-512
 //! register tiles where the CPU has them (runtime detection; [`NO_AVX512_ENV`] turns them
 //! off), on `matrixmultiply` / `gemm` (chosen by shape, see `gemm.rs`), or with the `mkl`
