@@ -1,7 +1,11 @@
 //! Per-pass timings of 3×3 stride-1 "same" convolutions (forward, kernel gradient, input
 //! gradient; the kernels called directly on slices), batch 128, at the paper's C10-CNN1
 //! shapes by default: `cargo run --release -p layca-ops --example convshapes [c:o:hw ...]`.
-//! The median of 7 calls of each; GFLOP/s over all threads.
+//! The median of 7 calls of each; GFLOP/s over all threads. `convshapes.py` beside this file
+//! times PyTorch's convolutions the same way. Each call allocates its output: with glibc's
+//! default malloc those are fresh pages every time, so run it with
+//! `GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824`
+//! (docs/bench/profile.md did) to time the kernels rather than the page faults.
 use std::time::Instant;
 
 use layca_ops::bench::Same3x3;
