@@ -62,15 +62,17 @@ fn tile_shape(cols: usize) -> (usize, usize) {
 /// batch 128, 3×3, ms, `convshapes` example): 32 → 32 at 32×32 forward 7.3 vs 11.1, at 8×8
 /// 0.54 vs 0.93; 16 → 32 at 16×16 forward 1.00 vs 1.24, input gradient 1.13 vs 1.47; but
 /// 16 → 16 at 32×32 2.73 vs 2.53 (there the pixels-as-lanes paths of `conv_s1` keep all
-/// 16 lanes of their vectors busy as well and copy less).
+/// 16 lanes of their vectors busy as well and copy less). At least one example per worker
+/// thread: examples are the only thing split over the threads here, where the GEMM paths
+/// also split one example's product (batch-1 inference).
 pub(crate) fn forward_wins<T: Real>(g: &Geom) -> bool {
-    usable::<T>() && wide_enough(g)
+    usable::<T>() && wide_enough(g) && g.n >= crate::util::threads()
 }
 
 /// Whether the kernel gradient of `g` runs here (as [`forward_wins`]; 32 → 16 at 16×16:
 /// 1.13 vs 1.22 ms, 16 → 32 a tie).
 pub(crate) fn kernel_grad_wins<T: Real>(g: &Geom) -> bool {
-    usable::<T>() && wide_enough(g)
+    usable::<T>() && wide_enough(g) && g.n >= crate::util::threads()
 }
 
 fn wide_enough(g: &Geom) -> bool {

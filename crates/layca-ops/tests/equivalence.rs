@@ -115,29 +115,38 @@ fn conv2d_matches_stock_on_stride_one_paddings() {
 
 #[test]
 fn conv2d_matches_stock_on_channels_last_paths() {
-    // The channels-last implicit convolution (`conv_nhwc`: f32, stride 1, ≥ 32 input and
-    // output channels): tiles of 12 × 32, 8 × 48 and 6 × 64 (several panels of each), channel
-    // counts off the 16-lane and panel grids, pixel tiles across rows and examples (4×4, 5×5 planes),
-    // asymmetric, large and valid paddings, a 5×5 kernel, one example; f64 takes the other
-    // paths on the same shapes.
-    for dt in [DType::F32, DType::F64] {
-        conv_case(3, 32, 8, 32, 3, 1, [1, 1, 1, 1], dt);
-        conv_case(2, 40, 5, 70, 3, 1, [1, 1, 1, 1], dt);
-        conv_case(5, 64, 4, 48, 3, 1, [1, 1, 1, 1], dt);
-        conv_case(2, 33, 7, 129, 3, 1, [2, 0, 0, 2], dt);
-        conv_case(1, 36, 9, 40, 5, 1, [1, 3, 4, 0], dt);
-        conv_case(2, 48, 6, 33, 3, 1, [0, 0, 0, 0], dt);
-        conv_case(2, 160, 4, 160, 3, 1, [1, 1, 1, 1], dt);
-        conv_case(2, 64, 3, 128, 3, 1, [1, 1, 1, 1], dt);
-        // 16 channels on one side (12 × 1 tiles), and strided convs (ResNet's TF-"same"
-        // stride-2 3×3, its 1×1 stride-2 projection, a symmetric pad at stride 2 and 3)
-        conv_case(2, 16, 9, 32, 3, 1, [1, 1, 1, 1], dt);
-        conv_case(2, 32, 7, 16, 3, 1, [1, 1, 1, 1], dt);
-        conv_case(2, 16, 16, 32, 3, 2, [0, 1, 0, 1], dt);
-        conv_case(2, 32, 8, 64, 1, 2, [0, 0, 0, 0], dt);
-        conv_case(3, 32, 9, 48, 3, 2, [1, 1, 1, 1], dt);
-        conv_case(1, 40, 11, 32, 3, 3, [1, 0, 2, 2], dt);
-    }
+    // The channels-last implicit convolution (`conv_nhwc`: f32, ≥ 16 channels on both sides
+    // and ≥ 32 on one, at least one example per worker thread): tiles of 12 × 16, 12 × 32,
+    // 8 × 48 and 6 × 64 (several panels of each), channel counts off the 16-lane and panel
+    // grids, pixel tiles across rows and examples (4×4, 5×5 planes), asymmetric, large and
+    // valid paddings, a 5×5 kernel, strides 2 and 3 (ResNet's TF-"same" stride-2 3×3 and its
+    // 1×1 stride-2 projection); f64 takes the other paths on the same shapes. On a pool of
+    // two threads, so that these batches take the path whatever the machine's core count;
+    // batches of one example take the GEMM paths there (checked below).
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        for dt in [DType::F32, DType::F64] {
+            conv_case(3, 32, 8, 32, 3, 1, [1, 1, 1, 1], dt);
+            conv_case(2, 40, 5, 70, 3, 1, [1, 1, 1, 1], dt);
+            conv_case(5, 64, 4, 48, 3, 1, [1, 1, 1, 1], dt);
+            conv_case(2, 33, 7, 129, 3, 1, [2, 0, 0, 2], dt);
+            conv_case(2, 36, 9, 40, 5, 1, [1, 3, 4, 0], dt);
+            conv_case(2, 48, 6, 33, 3, 1, [0, 0, 0, 0], dt);
+            conv_case(2, 160, 4, 160, 3, 1, [1, 1, 1, 1], dt);
+            conv_case(2, 64, 3, 128, 3, 1, [1, 1, 1, 1], dt);
+            conv_case(2, 16, 9, 32, 3, 1, [1, 1, 1, 1], dt);
+            conv_case(2, 32, 7, 16, 3, 1, [1, 1, 1, 1], dt);
+            conv_case(2, 16, 16, 32, 3, 2, [0, 1, 0, 1], dt);
+            conv_case(2, 32, 8, 64, 1, 2, [0, 0, 0, 0], dt);
+            conv_case(3, 32, 9, 48, 3, 2, [1, 1, 1, 1], dt);
+            conv_case(2, 40, 11, 32, 3, 3, [1, 0, 2, 2], dt);
+            // one example: the GEMM paths, which split its product over the threads
+            conv_case(1, 36, 9, 40, 5, 1, [1, 3, 4, 0], dt);
+        }
+    });
 }
 
 #[test]
