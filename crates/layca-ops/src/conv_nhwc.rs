@@ -79,15 +79,9 @@ fn wide_enough(g: &Geom) -> bool {
     g.c >= 16 && g.o >= 16 && g.c.max(g.o) >= 32
 }
 
+/// f32 on a CPU with AVX-512 (the module exists on x86-64 only).
 fn usable<T: Real>() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && crate::avx512::available()
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && crate::avx512::available()
 }
 
 /// The most bytes of padded input per group (when one example is smaller).
