@@ -478,65 +478,137 @@ unsafe fn dispatch_tile(mr: usize, t: &Tile) {
 /// `avx512f` must be available and the tile's views must lie in their allocations.
 #[target_feature(enable = "avx512f")]
 unsafe fn tile<const MR: usize, const NV: usize, const GATHER: bool>(t: &Tile) {
-    let mut masks = [0 as __mmask16; NV];
-    for (v, m) in masks.iter_mut().enumerate() {
-        *m = lane_mask(t.nw, v);
-    }
+    let masks = lane_masks::<NV>(t.nw);
     let mut acc = [[_mm512_setzero_ps(); NV]; MR];
-    let bp = t.b;
-    let ap = t.a;
     let row_of = |p: usize| {
         if GATHER {
-            bp.add(*t.boffs.add(p))
+            t.b.add(*t.boffs.add(p))
         } else {
-            bp.add(p * t.ldb)
+            t.b.add(p * t.ldb)
         }
     };
+    let a_at = |p: usize, r: usize| *t.a.add(p * t.acs + r * t.ars);
     if t.nw == NV * 16 {
         for p in 0..t.k {
-            let row = row_of(p);
-            let mut bv = [_mm512_setzero_ps(); NV];
-            for (v, b) in bv.iter_mut().enumerate() {
-                *b = _mm512_loadu_ps(row.add(16 * v));
-            }
-            let ak = ap.add(p * t.acs);
-            for (r, accr) in acc.iter_mut().enumerate() {
-                let av = _mm512_set1_ps(*ak.add(r * t.ars));
-                for v in 0..NV {
-                    accr[v] = _mm512_fmadd_ps(av, bv[v], accr[v]);
-                }
-            }
+            rank1(&mut acc, &load_full(row_of(p)), |r| a_at(p, r));
         }
     } else {
         for p in 0..t.k {
-            let row = row_of(p);
-            let mut bv = [_mm512_setzero_ps(); NV];
-            for (v, b) in bv.iter_mut().enumerate() {
-                *b = _mm512_maskz_loadu_ps(masks[v], row.add(16 * v));
-            }
-            let ak = ap.add(p * t.acs);
-            for (r, accr) in acc.iter_mut().enumerate() {
-                let av = _mm512_set1_ps(*ak.add(r * t.ars));
-                for v in 0..NV {
-                    accr[v] = _mm512_fmadd_ps(av, bv[v], accr[v]);
-                }
-            }
+            rank1(&mut acc, &load_masked(row_of(p), &masks), |r| a_at(p, r));
         }
     }
-    for (r, accr) in acc.iter().enumerate() {
-        let crow = t.c.add((t.i + r) * t.ldc + t.j);
+    store_tile(
+        &acc,
+        t.c.add(t.i * t.ldc + t.j),
+        t.ldc,
+        &masks,
+        t.accumulate,
+    );
+}
+
+/// The lane masks of a row segment `nw` wide over `NV` vectors ([`lane_mask`]).
+#[inline(always)]
+fn lane_masks<const NV: usize>(nw: usize) -> [__mmask16; NV] {
+    let mut masks = [0 as __mmask16; NV];
+    for (v, m) in masks.iter_mut().enumerate() {
+        *m = lane_mask(nw, v);
+    }
+    masks
+}
+
+/// `NV` vectors from `p` (all lanes: masked loads cost more even with every lane set).
+///
+/// # Safety
+/// `avx512f` must be available; `p[..16·NV]` readable.
+#[inline(always)]
+unsafe fn load_full<const NV: usize>(p: *const f32) -> [__m512; NV] {
+    let mut bv = [_mm512_setzero_ps(); NV];
+    for (v, x) in bv.iter_mut().enumerate() {
+        *x = _mm512_loadu_ps(p.add(16 * v));
+    }
+    bv
+}
+
+/// `NV` vectors from `p`, lanes outside `masks` zero (and not read).
+///
+/// # Safety
+/// `avx512f` must be available; the masked lanes of `p` readable.
+#[inline(always)]
+unsafe fn load_masked<const NV: usize>(p: *const f32, masks: &[__mmask16; NV]) -> [__m512; NV] {
+    let mut bv = [_mm512_setzero_ps(); NV];
+    for (v, x) in bv.iter_mut().enumerate() {
+        *x = _mm512_maskz_loadu_ps(masks[v], p.add(16 * v));
+    }
+    bv
+}
+
+/// One reduction step of a register tile: `acc[r][v] += a(r) · b[v]`.
+///
+/// # Safety
+/// `avx512f` must be available. These helpers are `inline(always)` without a
+/// `target_feature` of their own: inlined into the tiles, which have it, they compile to
+/// the same loop as code written in place (a `target_feature` helper taking the
+/// accumulators by reference was not inlined and kept them in memory: forward tiles at a
+/// third of their speed).
+#[inline(always)]
+unsafe fn rank1<const MR: usize, const NV: usize>(
+    acc: &mut [[__m512; NV]; MR],
+    b: &[__m512; NV],
+    a: impl Fn(usize) -> f32,
+) {
+    for (r, accr) in acc.iter_mut().enumerate() {
+        let av = _mm512_set1_ps(a(r));
         for v in 0..NV {
+            accr[v] = _mm512_fmadd_ps(av, b[v], accr[v]);
+        }
+    }
+}
+
+/// Stores a register tile: `c[r·ldc + 16·v ..]` (`+=` with `accumulate`) in the lanes of
+/// `masks[v]`; vectors with no lane set are skipped.
+///
+/// # Safety
+/// `avx512f` must be available; those lanes of `c` writable (and readable with `accumulate`).
+#[inline(always)]
+unsafe fn store_tile<const MR: usize, const NV: usize>(
+    acc: &[[__m512; NV]; MR],
+    c: *mut f32,
+    ldc: usize,
+    masks: &[__mmask16; NV],
+    accumulate: bool,
+) {
+    for (r, accr) in acc.iter().enumerate() {
+        for (v, &x) in accr.iter().enumerate() {
             if masks[v] == 0 {
                 continue;
             }
-            let dst = crow.add(16 * v);
-            let mut x = accr[v];
-            if t.accumulate {
+            let dst = c.add(r * ldc + 16 * v);
+            let mut x = x;
+            if accumulate {
                 x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], dst));
             }
             _mm512_mask_storeu_ps(dst, masks[v], x);
         }
     }
+}
+
+/// Calls `f::<MR, NV> args` for the channels-last tiles' shapes: `nv` 1 to 4 vectors, `mr`
+/// up to 24 accumulators (16 for one vector: the row pointers must fit the registers).
+macro_rules! by_tile_shape {
+    ($what:literal, $mr:expr, $nv:expr, $f:ident $args:tt) => {
+        by_tile_shape!(@arms $what, $mr, $nv, $f $args;
+            1 => [1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16],
+            2 => [1 2 3 4 5 6 7 8 9 10 11 12],
+            3 => [1 2 3 4 5 6 7 8],
+            4 => [1 2 3 4 5 6])
+    };
+    (@arms $what:literal, $mr:expr, $nv:expr, $f:ident $args:tt;
+        $($v:literal => [$($m:literal)*]),*) => {
+        match ($nv, $mr) {
+            $($(($v, $m) => $f::<$m, $v> $args,)*)*
+            (nv, mr) => unreachable!("{}: {mr} rows × {nv} vectors", $what),
+        }
+    };
 }
 
 /// One register tile of the channels-last implicit convolution (`conv_nhwc`): `mr` output
@@ -563,20 +635,12 @@ pub(crate) unsafe fn implicit_tile(
     nw: usize,
     accumulate: bool,
 ) {
-    macro_rules! rows {
-        ($nv:literal, $($m:literal)*) => {
-            match mr {
-                $($m => implicit::<$m, $nv>(a, taps, cw, panel, out, ldo, nw, accumulate),)*
-                _ => unreachable!("implicit_tile: {mr} rows"),
-            }
-        };
-    }
-    match nv {
-        1 => rows!(1, 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16),
-        2 => rows!(2, 1 2 3 4 5 6 7 8 9 10 11 12),
-        3 => rows!(3, 1 2 3 4 5 6 7 8),
-        _ => rows!(4, 1 2 3 4 5 6),
-    }
+    by_tile_shape!(
+        "implicit_tile",
+        mr,
+        nv,
+        implicit(a, taps, cw, panel, out, ldo, nw, accumulate)
+    )
 }
 
 #[target_feature(enable = "avx512f")]
@@ -598,32 +662,11 @@ unsafe fn implicit<const MR: usize, const NV: usize>(
             *p = a[r].add(toff);
         }
         for q in 0..cw {
-            let mut bv = [_mm512_setzero_ps(); NV];
-            for (v, x) in bv.iter_mut().enumerate() {
-                *x = _mm512_loadu_ps(b.add(16 * v));
-            }
-            for (r, accr) in acc.iter_mut().enumerate() {
-                let av = _mm512_set1_ps(*ar[r].add(q));
-                for v in 0..NV {
-                    accr[v] = _mm512_fmadd_ps(av, bv[v], accr[v]);
-                }
-            }
+            rank1(&mut acc, &load_full(b), |r| *ar[r].add(q));
             b = b.add(16 * NV);
         }
     }
-    for (r, accr) in acc.iter().enumerate() {
-        for (v, x) in accr.iter().enumerate() {
-            let m = lane_mask(nw, v);
-            if m != 0 {
-                let dst = out.add(r * ldo + 16 * v);
-                let mut x = *x;
-                if accumulate {
-                    x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, dst));
-                }
-                _mm512_mask_storeu_ps(dst, m, x);
-            }
-        }
-    }
+    store_tile(&acc, out, ldo, &lane_masks::<NV>(nw), accumulate);
 }
 
 /// One register tile of the channels-last kernel gradient (`conv_nhwc`): `c[r·ldc + v] (+)=
@@ -649,20 +692,12 @@ pub(crate) unsafe fn pixel_tile(
     nw: usize,
     accumulate: bool,
 ) {
-    macro_rules! rows {
-        ($nv:literal, $($m:literal)*) => {
-            match mr {
-                $($m => pixels::<$m, $nv>(a, lda, b, rows, c, ldc, nw, accumulate),)*
-                _ => unreachable!("pixel_tile: {mr} rows"),
-            }
-        };
-    }
-    match nv {
-        1 => rows!(1, 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16),
-        2 => rows!(2, 1 2 3 4 5 6 7 8 9 10 11 12),
-        3 => rows!(3, 1 2 3 4 5 6 7 8),
-        _ => rows!(4, 1 2 3 4 5 6),
-    }
+    by_tile_shape!(
+        "pixel_tile",
+        mr,
+        nv,
+        pixels(a, lda, b, rows, c, ldc, nw, accumulate)
+    )
 }
 
 #[target_feature(enable = "avx512f")]
@@ -676,55 +711,21 @@ unsafe fn pixels<const MR: usize, const NV: usize>(
     nw: usize,
     accumulate: bool,
 ) {
-    let mut masks = [0 as __mmask16; NV];
-    for (v, m) in masks.iter_mut().enumerate() {
-        *m = lane_mask(nw, v);
-    }
+    let masks = lane_masks::<NV>(nw);
     let mut acc = [[_mm512_setzero_ps(); NV]; MR];
-    let mut ag = a;
+    // Pixel g's dY entries at a + g·lda.
     if nw == 16 * NV {
-        for &off in rows {
-            let bg = b.add(off);
-            let mut bv = [_mm512_setzero_ps(); NV];
-            for (v, x) in bv.iter_mut().enumerate() {
-                *x = _mm512_loadu_ps(bg.add(16 * v));
-            }
-            for (r, accr) in acc.iter_mut().enumerate() {
-                let av = _mm512_set1_ps(*ag.add(r));
-                for v in 0..NV {
-                    accr[v] = _mm512_fmadd_ps(av, bv[v], accr[v]);
-                }
-            }
-            ag = ag.add(lda);
+        for (g, &off) in rows.iter().enumerate() {
+            rank1(&mut acc, &load_full(b.add(off)), |r| *a.add(g * lda + r));
         }
     } else {
-        for &off in rows {
-            let bg = b.add(off);
-            let mut bv = [_mm512_setzero_ps(); NV];
-            for (v, x) in bv.iter_mut().enumerate() {
-                *x = _mm512_maskz_loadu_ps(masks[v], bg.add(16 * v));
-            }
-            for (r, accr) in acc.iter_mut().enumerate() {
-                let av = _mm512_set1_ps(*ag.add(r));
-                for v in 0..NV {
-                    accr[v] = _mm512_fmadd_ps(av, bv[v], accr[v]);
-                }
-            }
-            ag = ag.add(lda);
+        for (g, &off) in rows.iter().enumerate() {
+            rank1(&mut acc, &load_masked(b.add(off), &masks), |r| {
+                *a.add(g * lda + r)
+            });
         }
     }
-    for (r, accr) in acc.iter().enumerate() {
-        for (v, x) in accr.iter().enumerate() {
-            if masks[v] != 0 {
-                let dst = c.add(r * ldc + 16 * v);
-                let mut x = *x;
-                if accumulate {
-                    x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], dst));
-                }
-                _mm512_mask_storeu_ps(dst, masks[v], x);
-            }
-        }
-    }
+    store_tile(&acc, c, ldc, &masks, accumulate);
 }
 
 /// `relu` on 16 lanes, NaN kept as the scalar `relu` keeps it: `vmaxps(0, v)` returns `v`
@@ -962,6 +963,15 @@ unsafe fn dots<const MR: usize, const NR: usize>(
 mod tests {
     use super::*;
 
+    /// `len` deterministic values in [−0.5, 0.5), exact in f32 (multiples of 1/4096).
+    fn vals(len: usize, s: u32) -> Vec<f32> {
+        (0..len)
+            .map(|i| {
+                ((i as u32).wrapping_mul(2654435761).wrapping_add(s) >> 20) as f32 / 4096.0 - 0.5
+            })
+            .collect()
+    }
+
     #[test]
     fn transpose16_transposes() {
         if !available() {
@@ -1028,14 +1038,6 @@ mod tests {
             );
             return;
         }
-        let vals = |len: usize, s: u32| -> Vec<f32> {
-            (0..len)
-                .map(|i| {
-                    ((i as u32).wrapping_mul(2654435761).wrapping_add(s) >> 20) as f32 / 4096.0
-                        - 0.5
-                })
-                .collect()
-        };
         let (n, k) = (70, 300);
         let src = vals(2000, 3);
         // Overlapping, unaligned rows, in no particular order.
@@ -1097,14 +1099,6 @@ mod tests {
             );
             return;
         }
-        let vals = |len: usize, s: u32| -> Vec<f32> {
-            (0..len)
-                .map(|i| {
-                    ((i as u32).wrapping_mul(2654435761).wrapping_add(s) >> 20) as f32 / 4096.0
-                        - 0.5
-                })
-                .collect()
-        };
         for &(m, n, k) in &[(7, 70, 33), (13, 64, 600), (20, 130, 257), (6, 16, 5)] {
             let a = vals(m * k, 1);
             let b = vals(k * n, 2);

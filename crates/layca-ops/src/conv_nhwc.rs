@@ -38,7 +38,7 @@ use std::mem::MaybeUninit;
 use rayon::prelude::*;
 
 use crate::conv::{sum_partials, Geom};
-use crate::util::{chunk_len, f32s, uninit_output, with_scratch, Real};
+use crate::util::{chunk_len, f32s, from_f32, uninit_output, with_scratch, Real};
 
 /// Floats of slack after the padded planes.
 const SLACK: usize = 64;
@@ -602,11 +602,4 @@ fn kernel_grad_group(
             }
         }
     }
-}
-
-/// # Safety
-/// `T` must be `f32`.
-unsafe fn from_f32<T: Real>(v: Vec<f32>) -> Vec<T> {
-    let mut v = std::mem::ManuallyDrop::new(v);
-    Vec::from_raw_parts(v.as_mut_ptr() as *mut T, v.len(), v.capacity())
 }

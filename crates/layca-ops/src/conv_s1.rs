@@ -25,7 +25,7 @@ use rayon::prelude::*;
 
 use crate::conv::{forward, inner_par, sum_partials, Geom};
 use crate::gemm::{matmul, Mat};
-use crate::util::{chunk_len, f32s, with_scratch, Real};
+use crate::util::{chunk_len, f32s, from_f32, with_scratch, Real};
 
 /// The geometry of the forward convolution that computes the input gradient of `g`: stride
 /// 1, `c ↔ o`, output `h × w`, padding `k − 1 − pad` on each side; `None` unless `g` has
@@ -381,11 +381,4 @@ fn pad_planes(xn: &[f32], g: &Geom, wp: usize, plane: usize, xp: &mut [f32]) {
         // at pitch w lie in `src`, at pitch wp in `dst`.
         unsafe { crate::avx512::copy_rows(src.as_ptr(), g.w, dst.as_mut_ptr(), wp, g.h, g.w) };
     }
-}
-
-/// # Safety
-/// `T` must be `f32`.
-unsafe fn from_f32<T: Real>(v: Vec<f32>) -> Vec<T> {
-    let mut v = std::mem::ManuallyDrop::new(v);
-    Vec::from_raw_parts(v.as_mut_ptr() as *mut T, v.len(), v.capacity())
 }

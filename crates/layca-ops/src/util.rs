@@ -165,6 +165,16 @@ pub(crate) unsafe fn uninit_output<T: Copy>(
     v
 }
 
+/// A `Vec<f32>` as the `Vec<T>` it is (the f32-only kernels' outputs returned through
+/// generic callers).
+///
+/// # Safety
+/// `T` must be `f32`.
+pub(crate) unsafe fn from_f32<T: Real>(v: Vec<f32>) -> Vec<T> {
+    let mut v = std::mem::ManuallyDrop::new(v);
+    Vec::from_raw_parts(v.as_mut_ptr() as *mut T, v.len(), v.capacity())
+}
+
 /// Cache-line alignment of the buffers the AVX-512 tiles stream: a 64-float panel row that
 /// starts off a 64-byte boundary splits every vector load over two lines (measured, channels-
 /// last conv tiles on hot data: 204 → 228 GFLOP/s forward, 173 → 194 kernel gradient).
